@@ -4,6 +4,7 @@ package dtype
 
 import (
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -91,7 +92,11 @@ func (d DType) RowBytes(n int64) (int64, error) {
 	if n < 0 || n%int64(i.blockSize) != 0 {
 		return 0, fmt.Errorf("%s: %d elements is not a multiple of the block size %d", i.name, n, i.blockSize)
 	}
-	return n / int64(i.blockSize) * int64(i.typeSize), nil
+	blocks := n / int64(i.blockSize)
+	if blocks > math.MaxInt64/int64(i.typeSize) {
+		return 0, fmt.Errorf("%s: %d elements overflow a byte count", i.name, n)
+	}
+	return blocks * int64(i.typeSize), nil
 }
 
 // Parse reads a type name case-insensitively ("q4_k", "F16", "bf16").
