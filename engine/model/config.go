@@ -20,9 +20,12 @@ const (
 	RopeNeoX   RopeStyle = "neox"   // halves (i, i+d/2): HF rotate_half
 )
 
-// RopeScaling is Llama 3's frequency scaling (rope_type "llama3").
+// RopeScaling is a RoPE frequency scaling of the global (full-attention)
+// layers; sliding-window layers never scale (Gemma 3, as llama.cpp and HF).
 type RopeScaling struct {
-	Type               string  `json:"type"` // "llama3" or "" for none
+	// Type is "llama3", "linear" (positions divided by Factor: Gemma 3 4B+
+	// global layers) or "" for none.
+	Type               string  `json:"type"`
 	Factor             float64 `json:"factor"`
 	LowFreqFactor      float64 `json:"low_freq_factor"`
 	HighFreqFactor     float64 `json:"high_freq_factor"`
@@ -47,6 +50,12 @@ type Config struct {
 	RopeTheta      float64      `json:"rope_theta"`       // global (full attention) layers
 	RopeLocalTheta float64      `json:"rope_local_theta"` // sliding-window layers (Gemma 3: 10k); 0 = same as RopeTheta
 	RopeScaling    *RopeScaling `json:"rope_scaling,omitempty"`
+	// RopeFreqs says the rope_freqs.weight tensor (F32, RopeDim/2 values) holds
+	// per-frequency divisors: freq_i = theta^(-2i/RopeDim) / rope_freqs[i].
+	// llama.cpp's converter writes it for Llama 3 scaling; HF sources
+	// synthesize it the same way, so when it is set RopeScaling is informative
+	// only and must not be applied a second time.
+	RopeFreqs bool `json:"rope_freqs"`
 	// SlidingWindow is the window length for layers with Sliding[i] true.
 	SlidingWindow int     `json:"sliding_window"`
 	Sliding       []bool  `json:"sliding_layers"`      // per layer; nil = all global
