@@ -1,0 +1,11 @@
+//go:build !js
+
+package store
+
+import (
+	"testing"
+)
+
+func BenchmarkImportMem(b *testing.B) {
+	importBench(b, memFS(b))
+}
