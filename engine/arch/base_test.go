@@ -26,8 +26,30 @@ func TestEmbedScale(t *testing.T) {
 		{2048, dtype.F16, 45.25},
 	}
 	for _, tt := range tests {
-		b := &base{cfg: &model.Config{Hidden: tt.hidden}, opts: Options{HFDType: tt.round}}
+		b := &base{cfg: &model.Config{Hidden: tt.hidden}, round: tt.round}
 		assert.InDelta(t, tt.want, b.embedScale(), 1e-5, "hidden %d %v", tt.hidden, tt.round)
+	}
+}
+
+// The config's checkpoint dtype decides the rounding unless the options
+// override it.
+func TestOptionsRounding(t *testing.T) {
+	tests := []struct {
+		name    string
+		hfDType string
+		o       Options
+		want    dtype.DType
+	}{
+		{"gguf", "", Options{}, dtype.F32},
+		{"hf f32", "float32", Options{}, dtype.F32},
+		{"hf bf16", "bfloat16", Options{}, dtype.BF16},
+		{"hf f16", "float16", Options{}, dtype.F16},
+		{"exact overrides config", "bfloat16", Options{Exact: true}, dtype.F32},
+		{"explicit dtype on gguf", "", Options{HFDType: dtype.BF16}, dtype.BF16},
+		{"explicit dtype wins over exact", "bfloat16", Options{HFDType: dtype.F16, Exact: true}, dtype.F16},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, tt.o.rounding(&model.Config{HFDType: tt.hfDType}), tt.name)
 	}
 }
 

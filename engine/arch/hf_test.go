@@ -59,19 +59,22 @@ func TestHFFixtures(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			folder := hfFolder(t, dir, name)
 			ref := readHFReference(t, filepath.Join(dir, name, "reference.json"))
-			opts := arch.Options{HFDType: hfDType(t, folder)}
-			logits := cpuLogits(t, folder, ref.InputIDs, opts)
+			// Plain loading follows the checkpoint dtype the config names.
+			dt := hfDType(t, folder)
+			logits := cpuLogits(t, folder, ref.InputIDs, arch.Options{})
 			checkHFLogits(t, ref, logits)
+			assert.Equal(t, logits, cpuLogits(t, folder, ref.InputIDs, arch.Options{HFDType: dt}), "config dtype vs explicit option")
 
 			// The same model converted to shards (doppler convert, 1 MiB
-			// shards) gives bit-identical logits.
+			// shards) gives bit-identical logits: the manifest keeps the dtype.
 			shardDir := convertToShards(t, folder)
-			assert.Equal(t, logits, cpuLogits(t, shardDir, ref.InputIDs, opts), "shard folder vs HF folder")
+			assert.Equal(t, logits, cpuLogits(t, shardDir, ref.InputIDs, arch.Options{}), "shard folder vs HF folder")
 
 			// Without emulating HF's rounded RoPE frequencies, bf16 models
 			// still match closely: the rounding moves logits by < 5e-3.
-			if opts.HFDType == dtype.BF16 {
-				exact := cpuLogits(t, folder, ref.InputIDs, arch.Options{})
+			if dt == dtype.BF16 {
+				exact := cpuLogits(t, folder, ref.InputIDs, arch.Options{Exact: true})
+				assert.NotEqual(t, logits, exact, "Exact ignores the config's dtype")
 				checkHFLogitsWithin(t, ref, exact, 5e-3)
 			}
 		})

@@ -15,15 +15,30 @@ type Model interface {
 	Forward(op Ops, b *Batch, c *Cache) Tensor
 }
 
-// Options adjust loading.
+// Options adjust loading. The zero value follows the model's config.
 type Options struct {
 	// HFDType, when BF16 or F16, rounds two constants as HF transformers
 	// does for a checkpoint loaded in that dtype: RoPE's inverse frequencies
 	// (its inv_freq buffer is cast with the model) and Gemma's sqrt(hidden)
-	// embedding normalizer (made in the model dtype). Only to compare with
-	// such HF runs; the default (F32) uses exact values, like llama.cpp and
-	// like the models were trained.
+	// embedding normalizer (made in the model dtype). Left at F32 (the zero
+	// value), the config decides: HF checkpoints and their converted shards
+	// name their dtype (model.Config.HFDType), so their logits match
+	// transformers'; GGUF models use exact values, like llama.cpp.
 	HFDType dtype.DType
+	// Exact ignores the config's HFDType and uses exact float32 constants
+	// (llama.cpp's), unless HFDType asks for rounding.
+	Exact bool
+}
+
+// rounding is the dtype the HF-emulated constants are rounded to.
+func (o Options) rounding(cfg *model.Config) dtype.DType {
+	switch {
+	case o.HFDType != dtype.F32:
+		return o.HFDType
+	case o.Exact:
+		return dtype.F32
+	}
+	return cfg.HFComputeDType()
 }
 
 var architectures = map[string]func(cfg *model.Config) Model{}
@@ -64,11 +79,12 @@ func LoadWith(src model.Source, be Backend, o Options) (Model, error) {
 	if err := bd.bind(m, "", cfg.Layers); err != nil {
 		return nil, err
 	}
-	freqs, err := ropeFreqs(be, src, cfg, o.HFDType)
+	round := o.rounding(cfg)
+	freqs, err := ropeFreqs(be, src, cfg, round)
 	if err != nil {
 		return nil, err
 	}
-	m.(interface{ setBase([]Tensor, Options) }).setBase(freqs, o)
+	m.(interface{ setBase([]Tensor, dtype.DType) }).setBase(freqs, round)
 	return m, nil
 }
 

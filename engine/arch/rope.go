@@ -9,12 +9,12 @@ import (
 	"github.com/doppler-engine/doppler/engine/quant"
 )
 
-// base is what every architecture embeds: its config, the load options and
-// each layer's RoPE frequency divisors (nil entries rotate with the plain
-// base^(-2i/d)).
+// base is what every architecture embeds: its config, the dtype HF-emulated
+// constants are rounded to (F32: exact) and each layer's RoPE frequency
+// divisors (nil entries rotate with the plain base^(-2i/d)).
 type base struct {
 	cfg   *model.Config
-	opts  Options
+	round dtype.DType
 	freqs []Tensor
 }
 
@@ -27,16 +27,16 @@ func (b *base) ropeFreqs(layer int) Tensor {
 	return b.freqs[layer]
 }
 
-func (b *base) setBase(f []Tensor, o Options) { b.freqs, b.opts = f, o }
+func (b *base) setBase(f []Tensor, round dtype.DType) { b.freqs, b.round = f, round }
 
 // embedScale is Gemma's sqrt(hidden) embedding normalizer: exact float32
-// (as llama.cpp computes it), or rounded to HFDType like HF transformers.
+// (as llama.cpp computes it), or rounded like HF transformers (Options).
 func (b *base) embedScale() float32 {
 	s := float32(b.cfg.EmbedScale)
 	if s == 0 {
 		s = sqrt32(float32(b.cfg.Hidden))
 	}
-	return roundTo(s, b.opts.HFDType)
+	return roundTo(s, b.round)
 }
 
 // ropeFreqs derives every layer's frequency divisors at load from, in this

@@ -1,5 +1,7 @@
 package model
 
+import "github.com/doppler-engine/doppler/engine/dtype"
+
 // Architecture names, as GGUF general.architecture spells them (mixtral files
 // from llama.cpp say "llama" and are recognized by their expert tensors).
 const (
@@ -76,6 +78,12 @@ type Config struct {
 	QKNorm       bool `json:"qk_norm"`        // attn_q_norm/attn_k_norm
 	PostAttnNorm bool `json:"post_attn_norm"` // post_attention_norm (Gemma 2/3 sandwich)
 	PostFFNNorm  bool `json:"post_ffn_norm"`  // post_ffw_norm
+	// HFDType is the torch dtype an HF checkpoint declares (config.json
+	// "dtype", "torch_dtype" in 4.x: "bfloat16", "float16" or "float32"),
+	// kept in converted shards; empty for GGUF. transformers loads the model
+	// in it and then keeps two constants rounded to it (see
+	// HFComputeDType), so matching HF's logits needs it.
+	HFDType string `json:"hf_dtype,omitempty"`
 }
 
 // IsSliding reports whether layer i uses the sliding window.
@@ -89,4 +97,18 @@ func (c *Config) LayerRopeTheta(i int) float64 {
 		return c.RopeLocalTheta
 	}
 	return c.RopeTheta
+}
+
+// HFComputeDType is the dtype in which transformers holds RoPE's inverse
+// frequencies and Gemma's sqrt(hidden) normalizer for this checkpoint:
+// BF16 or F16 for half-precision HF checkpoints, else F32 (exact values, as
+// llama.cpp computes them).
+func (c *Config) HFComputeDType() dtype.DType {
+	switch c.HFDType {
+	case "bfloat16":
+		return dtype.BF16
+	case "float16":
+		return dtype.F16
+	}
+	return dtype.F32
 }

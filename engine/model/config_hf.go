@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 )
 
 // hfConfig is the union of the config.json fields Doppler reads, in both
@@ -47,6 +48,8 @@ type hfConfig struct {
 	AttentionBias         bool            `json:"attention_bias"`
 	MLPBias               bool            `json:"mlp_bias"`
 	TextConfig            *hfConfig       `json:"text_config"`
+	DType                 string          `json:"dtype"`       // transformers 5.x
+	TorchDType            string          `json:"torch_dtype"` // transformers 4.x
 }
 
 // ropeParams is one rope_parameters entry (or the 4.x rope_scaling object
@@ -122,6 +125,7 @@ func ConfigFromHF(data []byte) (*Config, error) {
 		Activation:    "silu",
 		RopeStyle:     RopeNeoX,
 	}
+	c.HFDType = hfTorchDType(&h)
 	if h.NumKeyValueHeads != nil {
 		c.KVHeads = *h.NumKeyValueHeads
 	}
@@ -360,4 +364,23 @@ func hfSliding(h *hfConfig, arch string, c *Config) error {
 		c.Sliding[i] = period <= 0 || (i+1)%period != 0
 	}
 	return nil
+}
+
+// hfTorchDType normalizes the checkpoint dtype config.json declares to
+// "bfloat16", "float16" or "float32" ("" when absent or another value, such
+// as "auto": then nothing is rounded).
+func hfTorchDType(h *hfConfig) string {
+	d := h.DType
+	if d == "" {
+		d = h.TorchDType
+	}
+	switch strings.TrimPrefix(d, "torch.") {
+	case "bfloat16", "bf16":
+		return "bfloat16"
+	case "float16", "half", "fp16":
+		return "float16"
+	case "float32", "float", "fp32":
+		return "float32"
+	}
+	return ""
 }

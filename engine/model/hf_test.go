@@ -80,6 +80,9 @@ func TestHFFixturesOpen(t *testing.T) {
 			assert.Equal(t, tc.ropeTheta, c.RopeTheta)
 			assert.Equal(t, tc.localTheta, c.RopeLocalTheta)
 			assert.Equal(t, tc.ropeFreqs, c.RopeFreqs)
+			// Every fixture is stored in the dtype its config declares.
+			assert.Equal(t, map[dtype.DType]string{dtype.F32: "float32", dtype.BF16: "bfloat16", dtype.F16: "float16"}[tc.dt], c.HFDType)
+			assert.Equal(t, tc.dt, c.HFComputeDType())
 			if tc.sliding != nil {
 				assert.Equal(t, 6, c.SlidingWindow)
 			}
@@ -111,6 +114,33 @@ func TestHFConfigStylesAgree(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, s5.Config(), s4.Config())
 	assert.Equal(t, 1024, s4.Config().ContextLength)
+}
+
+// config.json names the checkpoint dtype as "dtype" (5.x) or "torch_dtype"
+// (4.x); only the half-precision ones change how constants are rounded.
+func TestHFConfigDType(t *testing.T) {
+	tests := []struct {
+		field, value string
+		want         string
+		compute      dtype.DType
+	}{
+		{"dtype", "bfloat16", "bfloat16", dtype.BF16},
+		{"torch_dtype", "bfloat16", "bfloat16", dtype.BF16},
+		{"torch_dtype", "float16", "float16", dtype.F16},
+		{"dtype", "float32", "float32", dtype.F32},
+		{"torch_dtype", "auto", "", dtype.F32},
+		{"", "", "", dtype.F32},
+	}
+	for _, tt := range tests {
+		cfg := `{"architectures":["LlamaForCausalLM"],"hidden_size":64,"num_hidden_layers":1,"num_attention_heads":2,"vocab_size":32`
+		if tt.field != "" {
+			cfg += `,"` + tt.field + `":"` + tt.value + `"`
+		}
+		c, err := ConfigFromHF([]byte(cfg + "}"))
+		require.NoError(t, err)
+		assert.Equal(t, tt.want, c.HFDType, "%s=%s", tt.field, tt.value)
+		assert.Equal(t, tt.compute, c.HFComputeDType(), "%s=%s", tt.field, tt.value)
+	}
 }
 
 func TestGemmaNormsAddOne(t *testing.T) {

@@ -127,7 +127,9 @@ func configFor(arch, shape string) (*model.Config, error) {
 	return &c, nil
 }
 
-// tokenizerFamily maps an architecture to its vocabulary and template.
+// tokenizerFamily maps an architecture to its vocabulary and chat template:
+// a file of templates/ ("*.jinja") or the name of one of the tokenizer
+// package's published templates (tokenizer.ReferenceTemplate).
 func tokenizerFamily(arch string) (family, template string) {
 	switch arch {
 	case model.ArchGemma, model.ArchGemma2:
@@ -137,7 +139,7 @@ func tokenizerFamily(arch string) (family, template string) {
 	case model.ArchQwen3, model.ArchQwen3MoE:
 		return "qwen", "qwen3.jinja"
 	case model.ArchMixtral:
-		return "mistral", "mistral.jinja"
+		return "mistral", "mixtral"
 	}
-	return "llama3", "llama3.jinja"
+	return "llama3", "llama3"
 }

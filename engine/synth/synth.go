@@ -23,10 +23,24 @@ import (
 	"github.com/doppler-engine/doppler/engine/gguf"
 	"github.com/doppler-engine/doppler/engine/model"
 	"github.com/doppler-engine/doppler/engine/quant"
+	"github.com/doppler-engine/doppler/engine/tokenizer"
 )
 
+// templates holds the chat templates of families the tokenizer package does
+// not publish (Gemma, Qwen3): byte-identical to the models'
+// tokenizer_config.json chat_template.
+//
 //go:embed templates/*.jinja
 var templates embed.FS
+
+// chatTemplate returns the text tokenizerFamily names.
+func chatTemplate(name string) (string, error) {
+	if !strings.HasSuffix(name, ".jinja") {
+		return tokenizer.ReferenceTemplate(name)
+	}
+	b, err := templates.ReadFile("templates/" + name)
+	return string(b), err
+}
 
 // Options choose what to write.
 type Options struct {
@@ -139,12 +153,12 @@ func build(c *model.Config, o Options) (*gguf.Writer, int64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	tmpl, err := templates.ReadFile("templates/" + tmplName)
+	tmpl, err := chatTemplate(tmplName)
 	if err != nil {
 		return nil, 0, err
 	}
 	setVocab(w, v)
-	w.Set("tokenizer.chat_template", string(tmpl))
+	w.Set("tokenizer.chat_template", tmpl)
 
 	plans := plan(c)
 	var params int64

@@ -2,7 +2,9 @@ package synth
 
 import (
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -165,17 +167,19 @@ func TestSynthVocabMatchesLlamaCpp(t *testing.T) {
 	}
 }
 
-// Every family's template is the real one; the tokenizer package renders
-// those it knows (the Mistral [INST] template is not among them yet).
+// Every family's template is the real one, and the tokenizer package
+// renders each of them.
 func TestSynthChatTemplates(t *testing.T) {
 	want := map[string]string{
 		"gemma": tokenizer.TemplateGemma, "gemma2": tokenizer.TemplateGemma, "gemma3": tokenizer.TemplateGemma,
 		"llama": tokenizer.TemplateLlama3, "qwen3": tokenizer.TemplateQwen3, "qwen3moe": tokenizer.TemplateQwen3,
+		"mixtral": tokenizer.TemplateMistral,
 	}
 	for _, arch := range Archs {
 		family, name := tokenizerFamily(arch)
-		tmpl, err := templates.ReadFile("templates/" + name)
+		text, err := chatTemplate(name)
 		require.NoError(t, err)
+		tmpl := []byte(text)
 		v, err := buildVocab(family, 4096)
 		require.NoError(t, err)
 		for _, turn := range []string{"<start_of_turn>", "<|start_header_id|>", "<|im_start|>", "[INST]"} {
@@ -183,14 +187,35 @@ func TestSynthChatTemplates(t *testing.T) {
 				assert.Contains(t, v.tokens, turn, "%s: the template's turn token must be in the vocabulary", arch)
 			}
 		}
-		if w, ok := want[arch]; ok {
-			md := vocabMetadata(t, arch, v, string(tmpl))
-			tok, err := tokenizer.FromMetadata(md)
-			require.NoError(t, err, arch)
-			got, err := tok.TemplateName()
-			require.NoError(t, err, arch)
-			assert.Equal(t, w, got, arch)
+		md := vocabMetadata(t, arch, v, text)
+		tok, err := tokenizer.FromMetadata(md)
+		require.NoError(t, err, arch)
+		got, err := tok.TemplateName()
+		require.NoError(t, err, arch)
+		assert.Equal(t, want[arch], got, arch)
+		chat, err := tok.Chat([]tokenizer.Message{{Role: "system", Content: "Be brief."}, {Role: "user", Content: "Hi"}}, true)
+		require.NoError(t, err, arch)
+		assert.Contains(t, chat, "Be brief.", arch)
+	}
+}
+
+// The templates synth keeps itself are the models' published ones: the
+// tokenizer package's copies of Gemma 2's, Gemma 3's and Qwen3's
+// tokenizer_config.json (the others come from tokenizer.ReferenceTemplate).
+func TestSynthTemplatesArePublished(t *testing.T) {
+	for file, config := range map[string]string{"gemma.jinja": "gemma2", "gemma3.jinja": "gemma3", "qwen3.jinja": "qwen3"} {
+		f, err := os.Open(filepath.Join("..", "tokenizer", "testdata", config, "tokenizer_config.json.gz"))
+		require.NoError(t, err)
+		zr, err := gzip.NewReader(f)
+		require.NoError(t, err)
+		var c struct {
+			ChatTemplate string `json:"chat_template"`
 		}
+		require.NoError(t, json.NewDecoder(zr).Decode(&c))
+		f.Close()
+		got, err := chatTemplate(file)
+		require.NoError(t, err)
+		assert.Equal(t, c.ChatTemplate, got, file)
 	}
 }
 

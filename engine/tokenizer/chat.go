@@ -20,6 +20,20 @@ const (
 	TemplateLlama31 = "llama3.1"
 	TemplateQwen3   = "qwen3"  // ChatML with Qwen3's <think> handling of assistant turns
 	TemplateChatML  = "chatml" // plain <|im_start|>role\n … <|im_end|>
+	// TemplateMistral is Mixtral-8x7B-Instruct-v0.1's (and Mistral 7B
+	// Instruct v0.1's) current template: BOS, " [INST] user [/INST]",
+	// " assistant</s>"; a system message prefixes the first user turn.
+	TemplateMistral = "mistral"
+	// TemplateMistralLegacy is the same models' first template: no spaces
+	// before [INST] or the assistant's answer, no system message.
+	TemplateMistralLegacy = "mistral-legacy"
+)
+
+// The [INST] layouts differ only in spaces; these fragments tell apart the
+// two we render (Llama 2's, Mistral v3's and Tekken's are not among them).
+const (
+	mistralUserTurn       = `' [INST] ' + message['content'] + ' [/INST]'`
+	mistralLegacyUserTurn = `'[INST] ' + message['content'] + ' [/INST]'`
 )
 
 // ErrNoTemplate means the model has no chat template we recognize.
@@ -41,6 +55,10 @@ func (t *Tokenizer) TemplateName() (string, error) {
 		return TemplateQwen3, nil
 	case strings.Contains(tpl, "<|im_start|>"):
 		return TemplateChatML, nil
+	case strings.Contains(tpl, mistralUserTurn):
+		return TemplateMistral, nil
+	case strings.Contains(tpl, mistralLegacyUserTurn):
+		return TemplateMistralLegacy, nil
 	case tpl != "":
 		return "", fmt.Errorf("%w: unrecognized tokenizer.chat_template", ErrNoTemplate)
 	}
@@ -87,6 +105,10 @@ func (t *Tokenizer) Chat(msgs []Message, addGenerationPrompt bool) (string, erro
 		return t.chatLlama31(msgs, addGenerationPrompt), nil
 	case TemplateQwen3:
 		return chatQwen3(msgs, addGenerationPrompt), nil
+	case TemplateMistral:
+		return t.chatMistral(msgs, " ")
+	case TemplateMistralLegacy:
+		return t.chatMistral(msgs, "")
 	}
 	return chatML(msgs, addGenerationPrompt), nil
 }
@@ -248,4 +270,44 @@ func chatQwen3(msgs []Message, gen bool) string {
 		b.WriteString("<|im_start|>assistant\n")
 	}
 	return b.String()
+}
+
+// chatMistral follows Mixtral Instruct's [INST] template; space is " " for
+// the current one and "" for the legacy one. Both write BOS, then user turns
+// as space+"[INST] "+content+" [/INST]" and assistant turns as
+// space+content+EOS, untrimmed, with roles alternating from the user; there
+// is no generation prompt (the prompt ends with [/INST] either way). The
+// current template writes a system message and a blank line before the first
+// user message; the legacy one rejects system messages and we fold them in
+// the same way.
+func (t *Tokenizer) chatMistral(msgs []Message, space string) (string, error) {
+	var b strings.Builder
+	b.WriteString(t.bosText())
+	prefix := ""
+	if msgs[0].Role == "system" {
+		prefix = msgs[0].Content + "\n\n"
+		msgs = msgs[1:]
+	}
+	eos := ""
+	if t.eos != null {
+		eos = t.pieces[t.eos]
+	}
+	for i, m := range msgs {
+		if (m.Role == "user") != (i%2 == 0) {
+			return "", errors.New("chat: after the optional system message, Mistral conversation roles must alternate user/assistant/user/assistant/...")
+		}
+		switch m.Role {
+		case "user":
+			c := m.Content
+			if i == 0 {
+				c = prefix + c
+			}
+			b.WriteString(space + "[INST] " + c + " [/INST]")
+		case "assistant":
+			b.WriteString(space + m.Content + eos)
+		default:
+			return "", fmt.Errorf("chat: Mistral templates support user and assistant roles after an optional first system message, not %q", m.Role)
+		}
+	}
+	return b.String(), nil
 }

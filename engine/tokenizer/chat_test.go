@@ -2,7 +2,6 @@ package tokenizer
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -55,18 +54,22 @@ func configTemplate(t *testing.T, vocab string) string {
 }
 
 func TestChatTemplatesMatchJinja(t *testing.T) {
-	llama3Tpl, err := os.ReadFile(filepath.Join("testdata", "templates", "llama3.jinja"))
-	require.NoError(t, err)
 	dir, err := testdata.TokenizerTestsDir()
 	dir = testdata.Must(t, dir, err)
-	llama3, err := LoadGGUF(filepath.Join(dir, "ggml-vocab-llama-bpe.gguf"))
-	require.NoError(t, err)
-	llama3.chatTemplate = string(llama3Tpl)
-	llama32Tpl, err := os.ReadFile(filepath.Join("testdata", "templates", "llama3.2.jinja"))
-	require.NoError(t, err)
-	llama32, err := LoadGGUF(filepath.Join(dir, "ggml-vocab-llama-bpe.gguf"))
-	require.NoError(t, err)
-	llama32.chatTemplate = string(llama32Tpl)
+	// withTemplate loads a llama.cpp test vocabulary with a published template.
+	withTemplate := func(vocab, tpl string) *Tokenizer {
+		tok, err := LoadGGUF(filepath.Join(dir, vocab))
+		require.NoError(t, err)
+		tok.chatTemplate, err = ReferenceTemplate(tpl)
+		require.NoError(t, err)
+		return tok
+	}
+	llama3 := withTemplate("ggml-vocab-llama-bpe.gguf", "llama3")
+	llama32 := withTemplate("ggml-vocab-llama-bpe.gguf", "llama3.2")
+	// Mistral 7B / Mixtral 8x7B use a Llama-2-style SentencePiece vocabulary
+	// with <s> and </s>, as llama-spm has.
+	mixtral := withTemplate("ggml-vocab-llama-spm.gguf", "mixtral")
+	mixtralLegacy := withTemplate("ggml-vocab-llama-spm.gguf", "mixtral-legacy")
 	defer func(f func() time.Time) { Now = f }(Now)
 	Now = func() time.Time { return time.Date(2026, 3, 5, 12, 0, 0, 0, time.UTC) }
 	extra := map[string]any{"date_string": "05 Mar 2026"} // strftime_now("%d %b %Y") on that day
@@ -76,12 +79,15 @@ func TestChatTemplatesMatchJinja(t *testing.T) {
 		tok          *Tokenizer
 		noSystem     bool // the Jinja template rejects system messages
 		noReasoning  bool
+		userTurn     string // what opens a user turn (noSystem)
 	}{
-		{"gemma3", TemplateGemma, mustHF(t, "gemma3"), false, true},
-		{"gemma2", TemplateGemma, mustHF(t, "gemma2"), true, true},
-		{"qwen3", TemplateQwen3, mustHF(t, "qwen3"), false, false},
-		{"llama3", TemplateLlama3, llama3, false, true},
-		{"llama3.2", TemplateLlama31, llama32, false, true},
+		{"gemma3", TemplateGemma, mustHF(t, "gemma3"), false, true, ""},
+		{"gemma2", TemplateGemma, mustHF(t, "gemma2"), true, true, "<start_of_turn>user\n"},
+		{"qwen3", TemplateQwen3, mustHF(t, "qwen3"), false, false, ""},
+		{"llama3", TemplateLlama3, llama3, false, true, ""},
+		{"llama3.2", TemplateLlama31, llama32, false, true, ""},
+		{"mixtral", TemplateMistral, mixtral, false, true, ""},
+		{"mixtral-legacy", TemplateMistralLegacy, mixtralLegacy, true, true, "[INST] "},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -104,10 +110,11 @@ func TestChatTemplatesMatchJinja(t *testing.T) {
 					require.NoError(t, err)
 					want, jerr := renderJinjaWith(t, c.tok.chatTemplate, msgs, gen, bos, eos, extra)
 					if c.noSystem && msgs[0].Role == "system" {
-						// Gemma 2's template raises on a system message; we fold
-						// it into the first user turn as Gemma 3 does.
+						// Gemma 2's and the legacy Mistral templates raise on a
+						// system message; we fold it into the first user turn as
+						// Gemma 3's and the current Mistral template do.
 						require.Error(t, jerr)
-						require.Contains(t, got, "<start_of_turn>user\n"+msgs[0].Content+"\n\n")
+						require.Contains(t, got, c.userTurn+msgs[0].Content+"\n\n")
 						continue
 					}
 					require.NoError(t, jerr)
@@ -177,4 +184,46 @@ func count(ids []int32, id int32) int {
 		}
 	}
 	return n
+}
+
+// Mistral's layouts spelled out (the Jinja comparison above checks every
+// conversation), and the conversations its template rejects.
+func TestChatMistral(t *testing.T) {
+	dir, err := testdata.TokenizerTestsDir()
+	dir = testdata.Must(t, dir, err)
+	tok, err := LoadGGUF(filepath.Join(dir, "ggml-vocab-llama-spm.gguf"))
+	require.NoError(t, err)
+	for _, tt := range []struct {
+		tpl, want string
+	}{
+		{"mixtral", "<s> [INST] Be kind.\n\nHi [/INST] Hello.</s> [INST] And? [/INST]"},
+		{"mixtral-legacy", "<s>[INST] Be kind.\n\nHi [/INST]Hello.</s>[INST] And? [/INST]"},
+	} {
+		tok.chatTemplate, err = ReferenceTemplate(tt.tpl)
+		require.NoError(t, err)
+		msgs := []Message{{"system", "Be kind."}, {"user", "Hi"}, {"assistant", "Hello."}, {"user", "And?"}}
+		got, err := tok.Chat(msgs, true)
+		require.NoError(t, err)
+		assert.Equal(t, tt.want, got, tt.tpl)
+		ids, err := tok.ChatTokens(msgs, true)
+		require.NoError(t, err)
+		bos, _ := tok.BOS()
+		eos, _ := tok.EOS()
+		assert.Equal(t, 1, count(ids, bos), "%s: BOS once", tt.tpl)
+		assert.Equal(t, 1, count(ids, eos), "%s: EOS after the assistant turn", tt.tpl)
+
+		for _, bad := range [][]Message{
+			{{"assistant", "x"}},
+			{{"user", "a"}, {"user", "b"}},
+			{{"user", "a"}, {"tool", "b"}},
+			{{"user", "a"}, {"assistant", "b"}, {"system", "c"}},
+		} {
+			_, err := tok.Chat(bad, true)
+			assert.Error(t, err, "%s: %v", tt.tpl, bad)
+			_, jerr := renderJinja(t, tok.chatTemplate, bad, true, "<s>", "</s>")
+			assert.Error(t, jerr, "%s: the Jinja template rejects %v too", tt.tpl, bad)
+		}
+	}
+	_, err = ReferenceTemplate("nope")
+	assert.ErrorContains(t, err, "mixtral")
 }
