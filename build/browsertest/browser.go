@@ -65,7 +65,7 @@ func (b *browser) run(ctx context.Context) (int, error) {
 	// The first Run starts the browser with a blank tab; it must not carry
 	// a deadline of its own (that would end the browser), ctx already does.
 	if err := chromedp.Do(tabCtx); err != nil {
-		return exitBrowser, fmt.Errorf("starting %s: %w", b.chromePath(), err)
+		return browserFailure(ctx, fmt.Errorf("starting %s: %w", b.chromePath(), err))
 	}
 	crashed := make(chan struct{}, 1)
 	if err := chromedp.Listen(tabCtx, func(ev any) {
@@ -91,7 +91,7 @@ func (b *browser) run(ctx context.Context) (int, error) {
 
 	if b.mode == "page" {
 		if err := chromedp.Do(tabCtx, chromedp.Navigate(b.srv.url+"/")); err != nil {
-			return exitBrowser, fmt.Errorf("loading the harness: %w", err)
+			return browserFailure(ctx, fmt.Errorf("loading the harness: %w", err))
 		}
 	}
 	// In worker mode the extension's service worker starts on install.
@@ -110,6 +110,16 @@ func (b *browser) run(ctx context.Context) (int, error) {
 		}
 		return exitBrowser, errors.New("the browser exited")
 	}
+}
+
+// browserFailure classifies an error of the browser's start or page load: once
+// the run's own deadline has passed it is a timeout, whatever step it hit (a
+// slow start on a loaded machine must not read as a broken browser).
+func browserFailure(ctx context.Context, err error) (int, error) {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return exitTimeout, fmt.Errorf("timed out: %w", err)
+	}
+	return exitBrowser, err
 }
 
 func (b *browser) chromePath() string {
