@@ -1,0 +1,134 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/doppler-engine/doppler/engine/arch"
+	"github.com/doppler-engine/doppler/engine/runtime"
+	"github.com/doppler-engine/doppler/engine/sample"
+)
+
+// bench measures prefill and decode speed (webgpu by default; --backend cpu
+// times the pure-Go reference the same way).
+func init() {
+	register(&command{
+		name:    "bench",
+		summary: "measure prefill and decode speed",
+		run:     runBench,
+	})
+}
+
+type benchFlags struct {
+	model                   string
+	promptTokens, genTokens int
+	steps                   int
+	backend, precision      string
+}
+
+func defineBenchFlags(fs *flag.FlagSet, f *benchFlags) {
+	fs.StringVar(&f.model, "model", "", "model: .gguf file, HF folder or shard folder")
+	fs.IntVar(&f.promptTokens, "prompt-tokens", 512, "prompt length")
+	fs.IntVar(&f.genTokens, "gen-tokens", 128, "tokens to generate")
+	fs.IntVar(&f.steps, "steps-per-submit", 1, "decode steps per GPU submission (webgpu)")
+	fs.StringVar(&f.backend, "backend", "webgpu", "webgpu or cpu")
+	fs.StringVar(&f.precision, "precision", "auto", "auto, f32 or f16 (webgpu)")
+}
+
+func checkBenchFlags(f *benchFlags, pos []string) error {
+	switch {
+	case len(pos) > 0:
+		return usagef("unexpected argument %q", pos[0])
+	case f.model == "":
+		return usagef("--model is required")
+	case f.promptTokens < 1 || f.genTokens < 2:
+		return usagef("want --prompt-tokens ≥ 1 and --gen-tokens ≥ 2")
+	case f.steps < 1:
+		return usagef("--steps-per-submit must be at least 1")
+	}
+	return checkBackend(f.backend, f.precision)
+}
+
+func runBench(fs *flag.FlagSet, args []string, out *output) error {
+	var f benchFlags
+	defineBenchFlags(fs, &f)
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := checkBenchFlags(&f, pos); err != nil {
+		return err
+	}
+	if f.backend == "webgpu" {
+		return runWebGPU("bench", args, out)
+	}
+	r, err := benchCPU(&f)
+	if err != nil {
+		return err
+	}
+	return out.Emit(r, func(w io.Writer) { printBench(w, r) })
+}
+
+// parseBenchFlags parses bench's arguments again where they are run.
+func parseBenchFlags(args []string) (*benchFlags, error) {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Bool("json", false, "")
+	var f benchFlags
+	defineBenchFlags(fs, &f)
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	return &f, checkBenchFlags(&f, pos)
+}
+
+// benchCPU times the CPU reference: one prefill, then greedy decode.
+func benchCPU(f *benchFlags) (*runtime.BenchReport, error) {
+	start := time.Now()
+	src, m, be, err := loadCPU(f.model)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	load := time.Since(start)
+	vocab := m.Config().VocabSize
+	ids := make([]int32, f.promptTokens)
+	for i := range ids {
+		ids[i] = int32((i*7919 + 13) % vocab)
+	}
+	r := arch.NewRunner(m, be, 1, f.promptTokens+f.genTokens)
+	start = time.Now()
+	logits, err := r.Feed([]int{0}, [][]int32{ids}, false)
+	if err != nil {
+		return nil, err
+	}
+	ttft := time.Since(start)
+	start = time.Now()
+	for i := 1; i < f.genTokens; i++ {
+		if logits, err = r.Feed([]int{0}, [][]int32{{sample.Argmax(logits[0])}}, false); err != nil {
+			return nil, err
+		}
+	}
+	decode := time.Since(start)
+	return &runtime.BenchReport{
+		PrefillTokS: float64(f.promptTokens) / ttft.Seconds(),
+		DecodeTokS:  float64(f.genTokens-1) / decode.Seconds(),
+		TTFTms:      float64(ttft.Microseconds()) / 1e3,
+		LoadMs:      float64(load.Microseconds()) / 1e3,
+		Device:      "cpu (pure-Go reference)",
+	}, nil
+}
+
+func printBench(w io.Writer, r *runtime.BenchReport) {
+	fmt.Fprintf(w, "device       %s\n", r.Device)
+	fmt.Fprintf(w, "load         %.1f ms\n", r.LoadMs)
+	fmt.Fprintf(w, "prefill      %.1f tok/s (time to first token %.1f ms)\n", r.PrefillTokS, r.TTFTms)
+	fmt.Fprintf(w, "decode       %.1f tok/s\n", r.DecodeTokS)
+	if r.GPUBytes > 0 {
+		fmt.Fprintf(w, "GPU memory   %d bytes\n", r.GPUBytes)
+		fmt.Fprintf(w, "per token    %.1f dispatches, %.2f JS calls, %.0f weight bytes\n", r.DispatchesPerToken, r.JSCallsPerToken, r.WeightBytesPerToken)
+	}
+}

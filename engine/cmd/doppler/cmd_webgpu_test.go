@@ -1,0 +1,104 @@
+//go:build !(js && wasm)
+
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/doppler-engine/doppler/engine/internal/testdata"
+)
+
+// These run --backend webgpu through the Node + Dawn host (build/wasm-exec).
+
+var storiesGreedy32 = []int32{432, 383, 286, 261, 376, 298, 315, 421, 395, 317, 426, 338, 401, 396, 267, 337, 410, 408, 419, 292, 411, 322, 265, 282, 295, 433, 426, 385, 328, 432, 358, 394}
+
+func runJSON(t *testing.T, v any, args ...string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := runMain(args, &stdout, &stderr)
+	require.Equal(t, 0, code, "stderr: %s", stderr.String())
+	require.NoError(t, json.Unmarshal(stdout.Bytes(), v), "stdout: %s", stdout.String())
+}
+
+func storiesModel(t *testing.T) string {
+	p, err := testdata.Stories260K()
+	return testdata.Must(t, p, err)
+}
+
+func TestGenerateWebGPU(t *testing.T) {
+	m := storiesModel(t)
+	for _, steps := range []string{"1", "16"} {
+		var g generation
+		runJSON(t, &g, "generate", "--backend", "webgpu", "--precision", "f32", "--model", m, "--tokens", "1,403,407,261,378",
+			"--max-tokens", "32", "--temperature", "0", "--steps-per-submit", steps, "--json")
+		assert.Equal(t, storiesGreedy32, g.Tokens, "steps per submit %s", steps)
+		assert.Equal(t, "length", g.Stop)
+		assert.Equal(t, ", there was a little girl named Lily. She loved to play outside in the park. One day, she saw", g.Text)
+	}
+}
+
+func TestLogitsWebGPUMatchesCPU(t *testing.T) {
+	m := storiesModel(t)
+	var gpu, cpu struct{ Logits [][]float32 }
+	runJSON(t, &gpu, "logits", "--backend", "webgpu", "--precision", "f32", "--model", m, "--tokens", "1,403,407,261,378", "--json")
+	runJSON(t, &cpu, "logits", "--backend", "cpu", "--model", m, "--tokens", "1,403,407,261,378", "--json")
+	require.Len(t, gpu.Logits, 5)
+	for i := range cpu.Logits {
+		require.Len(t, gpu.Logits[i], len(cpu.Logits[i]))
+		for j := range cpu.Logits[i] {
+			require.InDelta(t, cpu.Logits[i][j], gpu.Logits[i][j], 1e-4, "position %d logit %d", i, j)
+		}
+	}
+}
+
+func TestVerifyAndBenchJSON(t *testing.T) {
+	m := storiesModel(t)
+	var v struct {
+		Ops []struct {
+			Layer      int     `json:"layer"`
+			Op         string  `json:"op"`
+			MaxAbsDiff float64 `json:"max_abs_diff"`
+			OK         bool    `json:"ok"`
+		} `json:"ops"`
+		FirstDivergence *map[string]any `json:"first_divergence"`
+	}
+	runJSON(t, &v, "verify", "--model", m, "--tokens", "1,403,407,261,378", "--precision", "f32", "--json")
+	assert.Nil(t, v.FirstDivergence)
+	require.Len(t, v.Ops, 78)
+	assert.Equal(t, "embed", v.Ops[0].Op)
+	assert.Equal(t, -1, v.Ops[0].Layer)
+	for _, o := range v.Ops {
+		assert.True(t, o.OK, "%+v", o)
+	}
+
+	var b map[string]any
+	runJSON(t, &b, "bench", "--model", m, "--prompt-tokens", "16", "--gen-tokens", "9", "--steps-per-submit", "4", "--precision", "f32", "--json")
+	for _, k := range []string{"prefill_tok_s", "decode_tok_s", "ttft_ms", "load_ms", "gpu_bytes", "dispatches_per_token", "js_calls_per_token", "weight_bytes_per_token"} {
+		f, ok := b[k].(float64)
+		require.True(t, ok, "%s: %v", k, b[k])
+		assert.Greater(t, f, 0.0, k)
+		assert.False(t, math.IsInf(f, 0) || math.IsNaN(f), k)
+	}
+	assert.NotEmpty(t, b["device"])
+	// stories260K: 5 blocks of 16 dispatches, embed, rows, norm, head and
+	// two argmax passes, less 9 residual adds fused into the norm after them.
+	assert.Equal(t, 77.0, b["dispatches_per_token"])
+}
+
+func TestVerifyBenchUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"verify", "--model", "x.gguf"},
+		{"verify", "--model", "x.gguf", "--tokens", "1", "--backend", "cpu"},
+		{"bench", "--model", "x.gguf", "--gen-tokens", "1"},
+		{"bench"},
+	} {
+		var stdout, stderr bytes.Buffer
+		assert.Equal(t, 2, runMain(args, &stdout, &stderr), "%v: %s", args, stderr.String())
+	}
+}

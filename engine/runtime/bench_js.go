@@ -1,0 +1,92 @@
+//go:build js && wasm
+
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/doppler-engine/doppler/engine/model"
+)
+
+// Bench loads src, warms up (pipelines compiled, graphs recorded), then
+// times a greedy prefill of PromptTokens and GenTokens decoded tokens.
+func Bench(ctx context.Context, src model.Source, o BenchOptions) (*BenchReport, error) {
+	if o.PromptTokens < 1 || o.GenTokens < 2 {
+		return nil, fmt.Errorf("bench needs at least 1 prompt token and 2 generated tokens")
+	}
+	if o.StepsPerSubmit < 1 {
+		o.StepsPerSubmit = 1
+	}
+	m, err := Load(ctx, src, LoadOptions{Precision: o.Precision})
+	if err != nil {
+		return nil, err
+	}
+	defer m.Close()
+	length := o.PromptTokens + o.GenTokens + o.StepsPerSubmit
+	if c := m.Config.ContextLength; c > 0 && length > c {
+		return nil, fmt.Errorf("%d prompt + %d generated tokens exceed the model's context of %d: lower --prompt-tokens or --gen-tokens", o.PromptTokens, o.GenTokens, c)
+	}
+	s, err := m.NewSession(1, length)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	prompt := benchPrompt(o.PromptTokens, m.Config.VocabSize)
+	gen := GenOptions{MaxTokens: min(o.GenTokens, 2*o.StepsPerSubmit+1), StepsPerSubmit: o.StepsPerSubmit}
+	if _, err := s.Generate(ctx, [][]int32{prompt}, gen); err != nil {
+		return nil, err
+	}
+	var first, last time.Time
+	var calls0 int
+	gen.MaxTokens = o.GenTokens
+	gen.OnToken = func(_ int, _ int32) {
+		last = time.Now()
+		if first.IsZero() {
+			first = last
+			calls0 = m.JSCalls()
+		}
+	}
+	start := time.Now()
+	res, err := s.Generate(ctx, [][]int32{prompt}, gen)
+	if err != nil {
+		return nil, err
+	}
+	decoded := len(res[0].Tokens) - 1
+	r := &BenchReport{
+		TTFTms:             float64(first.Sub(start).Microseconds()) / 1e3,
+		LoadMs:             float64(m.LoadTime.Microseconds()) / 1e3,
+		GPUBytes:           m.GPUBytes(),
+		DispatchesPerToken: s.DecodeDispatches,
+		Device:             m.Backend.dev.Info.Adapter.Description,
+	}
+	r.PrefillTokS = float64(o.PromptTokens) / first.Sub(start).Seconds()
+	if d := last.Sub(first).Seconds(); decoded > 0 && d > 0 {
+		r.DecodeTokS = float64(decoded) / d
+		r.JSCallsPerToken = float64(m.JSCalls()-calls0) / float64(decoded)
+	}
+	plan, err := s.Plan(stepLayout{B: 1, T: 1, R: 1, Sample: true})
+	if err != nil {
+		return nil, err
+	}
+	r.WeightBytesPerToken = float64(m.Backend.planWeightBytes(plan))
+	if r.Device == "" {
+		r.Device = m.Backend.dev.Info.Adapter.Vendor + " " + m.Backend.dev.Info.Adapter.Architecture
+	}
+	return r, nil
+}
+
+// planWeightBytes is the weight bytes one step of plan reads: whole
+// matrices and norm vectors, one row of an embedding table per token.
+func (b *Backend) planWeightBytes(p *Plan) uint64 {
+	var n uint64
+	for _, e := range p.Entries {
+		size := b.weightSizes[e.Weight]
+		if e.Op == "embed" {
+			size /= uint64(b.weightRows[e.Weight])
+		}
+		n += size
+	}
+	return n
+}

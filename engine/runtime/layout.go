@@ -1,0 +1,87 @@
+package runtime
+
+import "fmt"
+
+// stepLayout places one graph's per-step int32 inputs in its step buffer,
+// which the host writes once per submission:
+//
+//	tokens: region 0's B*T ids, then B ids for each later region and one
+//	        more region's worth that the last step's sampler fills;
+//	        sampling region r writes region r+1's ids;
+//	meta:   per region, positions [rows], slots [B], wanted rows [B].
+//
+// Region 0 holds T rows per sequence (a prefill chunk or a decode step);
+// regions 1..R-1 are decode steps of one row per sequence.
+type stepLayout struct {
+	B, T, R int
+	All     bool // logits of every row (else the last row of each sequence)
+	Sample  bool // argmax on the GPU, tokens read back
+}
+
+func (l stepLayout) String() string {
+	mode := "last"
+	if l.All {
+		mode = "all"
+	}
+	if l.Sample {
+		mode = "sample"
+	}
+	return fmt.Sprintf("B=%d T=%d R=%d %s", l.B, l.T, l.R, mode)
+}
+
+// t is the rows per sequence of region r.
+func (l stepLayout) t(r int) int {
+	if r == 0 {
+		return l.T
+	}
+	return 1
+}
+
+func (l stepLayout) rows(r int) int { return l.B * l.t(r) }
+
+// tokOff is the first token id of region r (r ≤ R).
+func (l stepLayout) tokOff(r int) int {
+	if r == 0 {
+		return 0
+	}
+	return l.B*l.T + (r-1)*l.B
+}
+
+func (l stepLayout) metaBase() int { return l.tokOff(l.R + 1) }
+
+func (l stepLayout) regionMeta(r int) int { return l.rows(r) + 2*l.B }
+
+func (l stepLayout) posOff(r int) int {
+	off := l.metaBase()
+	for i := 0; i < r; i++ {
+		off += l.regionMeta(i)
+	}
+	return off
+}
+
+func (l stepLayout) slotOff(r int) int { return l.posOff(r) + l.rows(r) }
+func (l stepLayout) outOff(r int) int  { return l.slotOff(r) + l.B }
+
+// size is the number of int32 values of the step buffer.
+func (l stepLayout) size() int { return l.posOff(l.R) }
+
+// fill writes the inputs of one submission: region 0's tokens
+// (sequence-major), and for every region the positions starting at
+// start[b] for sequence b, the slots and the last row of each sequence.
+func (l stepLayout) fill(dst []int32, tokens []int32, start []int, slots []int) {
+	clear(dst)
+	copy(dst, tokens)
+	p := 0
+	for r := 0; r < l.R; r++ {
+		t := l.t(r)
+		pos, sl, out := l.posOff(r), l.slotOff(r), l.outOff(r)
+		for b := 0; b < l.B; b++ {
+			for i := 0; i < t; i++ {
+				dst[pos+b*t+i] = int32(start[b] + p + i)
+			}
+			dst[sl+b] = int32(slots[b])
+			dst[out+b] = int32(b*t + t - 1)
+		}
+		p += t
+	}
+}

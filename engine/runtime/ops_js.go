@@ -1,0 +1,328 @@
+//go:build js && wasm
+
+package runtime
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/doppler-engine/doppler/engine/arch"
+	"github.com/doppler-engine/doppler/engine/dtype"
+	"github.com/doppler-engine/doppler/engine/gpuops"
+	"github.com/doppler-engine/doppler/engine/model"
+)
+
+// input checks that t holds what kernel reads, naming both when it does not.
+func (b *Backend) input(t *Tensor, kernel, role, want string) {
+	b.rec.check(t, kernel)
+	if t.w != nil && want == b.act {
+		b.fail(&PlanError{Kernel: kernel, Input: role, Producer: t.name, Want: want + " activations", Got: t.dt + " weight"})
+	}
+	if t.dt != want {
+		b.fail(&PlanError{Kernel: kernel, Input: role, Producer: t.name, Want: want, Got: t.dt})
+	}
+}
+
+// weight checks that t is a packed matrix.
+func (b *Backend) weight(t *Tensor, kernel string) *gpuops.Weight {
+	if t.w == nil {
+		b.fail(fmt.Errorf("runtime: %s needs a 2-D weight, %s is %v (%s)", kernel, t.name, t.shape, t.dt))
+	}
+	if l := layerOf(t.name); l >= 0 {
+		b.layer = l
+	}
+	return t.w
+}
+
+func (b *Backend) embedKernel(t dtype.DType) *gpuops.Embed {
+	k, ok := b.embed[t]
+	if !ok {
+		var err error
+		if k, err = gpuops.NewEmbed(b.ctx, b.ops, t); err != nil {
+			b.fail(err)
+		}
+		b.embed[t] = k
+	}
+	return k
+}
+
+func (b *Backend) matmulKernel(t dtype.DType) *gpuops.MatMul {
+	k, ok := b.matmul[t]
+	if !ok {
+		var err error
+		if k, err = gpuops.NewMatMul(b.ctx, b.ops, t); err != nil {
+			b.fail(err)
+		}
+		b.matmul[t] = k
+	}
+	return k
+}
+
+func (b *Backend) normKernel() *gpuops.RMSNorm {
+	if b.norm == nil {
+		var err error
+		if b.norm, err = gpuops.NewRMSNorm(b.ctx, b.ops); err != nil {
+			b.fail(err)
+		}
+	}
+	return b.norm
+}
+
+func (b *Backend) eltKernel() *gpuops.Eltwise {
+	if b.elt == nil {
+		var err error
+		if b.elt, err = gpuops.NewEltwise(b.ctx, b.ops); err != nil {
+			b.fail(err)
+		}
+	}
+	return b.elt
+}
+
+func (b *Backend) ropeKernel() *gpuops.Rope {
+	if b.rope == nil {
+		var err error
+		if b.rope, err = gpuops.NewRope(b.ctx, b.ops); err != nil {
+			b.fail(err)
+		}
+	}
+	return b.rope
+}
+
+func (b *Backend) attnKernel() *gpuops.Attention {
+	if b.attn == nil {
+		var err error
+		if b.attn, err = gpuops.NewAttention(b.ctx, b.ops); err != nil {
+			b.fail(err)
+		}
+	}
+	return b.attn
+}
+
+func (b *Backend) argmaxKernel() *gpuops.Argmax {
+	if b.argmax == nil {
+		var err error
+		if b.argmax, err = gpuops.NewArgmax(b.ctx, b.ops); err != nil {
+			b.fail(err)
+		}
+	}
+	return b.argmax
+}
+
+// actDType is the dtype whose packed rows are exactly an activation row,
+// so the embedding gather can also gather activation rows (Rows).
+func (b *Backend) actDType() dtype.DType {
+	if b.prec == gpuops.F16 {
+		return dtype.F16
+	}
+	return dtype.F32
+}
+
+func (b *Backend) Embed(table, ids arch.Tensor) arch.Tensor {
+	tb, id := gt(table), gt(ids)
+	w := b.weight(tb, "embed")
+	b.layer = -1
+	b.input(id, "embed", "ids", "i32")
+	rows := id.numel()
+	out := b.rec.alloc([]int{rows, w.In}, "embed")
+	d, err := b.embedKernel(w.DType).Prepare(*w, id.binding(), id.off, out.binding(), rows, 1)
+	b.rec.add(d, err, PlanEntry{Layer: -1, Op: "embed", Kernel: "embed/" + dtypeName(w.DType), DType: dtypeName(w.DType), Weight: tb.name})
+	return out
+}
+
+func (b *Backend) Scale(x arch.Tensor, s float32) arch.Tensor {
+	a := gt(x)
+	b.input(a, "eltwise_scale", "x", b.act)
+	out := b.rec.alloc(a.shape, "scale")
+	d, err := b.eltKernel().PrepareScale(a.binding(), out.binding(), a.numel(), s)
+	b.rec.add(d, err, PlanEntry{Layer: b.layer, Op: "scale", Kernel: "eltwise_scale", DType: b.act})
+	return out
+}
+
+func (b *Backend) RMSNorm(x, w arch.Tensor, eps float32) arch.Tensor {
+	a, g := gt(x), gt(w)
+	if l := layerOf(g.name); l >= 0 {
+		b.layer = l
+	} else if g.name == "output_norm.weight" {
+		b.layer = -1
+	}
+	b.input(a, "rmsnorm", "x", b.act)
+	b.input(g, "rmsnorm", "weight", "f32")
+	n := a.shape[len(a.shape)-1]
+	if g.numel() != n {
+		b.fail(fmt.Errorf("runtime: rms_norm weight %s of %d for rows of %d", g.name, g.numel(), n))
+	}
+	p := gpuops.NormParams{Rows: a.numel() / n, N: n, Eps: eps}
+	if f := b.opts.Fault; f != nil && f.Op == "rmsnorm" && f.Layer == b.layer {
+		p.OnePlus = true // the injected fault: a wrong norm offset
+	}
+	out := b.rec.alloc(a.shape, "rmsnorm")
+	if fa := b.rec.fusableAdd(a); fa != nil {
+		// The residual add just recorded and this norm of its sum become
+		// one pass that adds in place into the add's first input (see
+		// recording.fusableAdd for why that is safe).
+		d, err := b.normKernel().PrepareAdd(fa.a.binding(), fa.b.binding(), g.binding(), out.binding(), p)
+		b.rec.fuseAdd(fa, d, err, PlanEntry{Layer: b.layer, Op: "add+rmsnorm", Kernel: "rmsnorm_add", DType: "f32", Weight: g.name})
+		return out
+	}
+	d, err := b.normKernel().Prepare(a.binding(), g.binding(), out.binding(), p)
+	b.rec.add(d, err, PlanEntry{Layer: b.layer, Op: "rmsnorm", Kernel: "rmsnorm", DType: "f32", Weight: g.name})
+	return out
+}
+
+func (b *Backend) MatMul(x, w arch.Tensor) arch.Tensor {
+	a, m := gt(x), gt(w)
+	wt := b.weight(m, "matmul")
+	if m.name == "output.weight" || m.name == "token_embd.weight" {
+		b.layer = -1
+	}
+	b.input(a, "matmul/"+dtypeName(wt.DType), "x", b.act)
+	in := a.shape[len(a.shape)-1]
+	if in != wt.In {
+		b.fail(fmt.Errorf("runtime: matmul of rows of %d by %s {%d, %d}", in, m.name, wt.In, wt.Out))
+	}
+	rows := a.numel() / in
+	shape := slices.Clone(a.shape)
+	shape[len(shape)-1] = wt.Out
+	out := b.rec.alloc(shape, "matmul")
+	d, err := b.matmulKernel(wt.DType).Prepare(*wt, a.binding(), out.binding(), rows)
+	b.rec.add(d, err, PlanEntry{Layer: b.layer, Op: "matmul", Kernel: "matmul/" + dtypeName(wt.DType), DType: dtypeName(wt.DType), Weight: m.name})
+	return out
+}
+
+func (b *Backend) Reshape(x arch.Tensor, shape ...int) arch.Tensor {
+	a := gt(x)
+	b.rec.check(a, "reshape")
+	if la := b.rec.lastAdd; la != nil && la.y == a {
+		la.viewed = true // a copy of the handle exists: it could not follow a fusion
+	}
+	if numel(shape) != a.numel() {
+		b.fail(fmt.Errorf("runtime: reshape of %v to %v", a.shape, shape))
+	}
+	return withShape(a, shape)
+}
+
+// Rope rotates in place (the kernel's contract): the input handle becomes
+// stale, which recording.check enforces. Forward passes only ever rotate a
+// fresh projection, so nothing else reads the unrotated values.
+func (b *Backend) Rope(x, pos arch.Tensor, p arch.RopeParams) arch.Tensor {
+	a, ps := gt(x), gt(pos)
+	b.input(a, "rope", "x", b.act)
+	b.input(ps, "rope", "positions", "i32")
+	if len(a.shape) != 3 || a.shape[0] != ps.numel() {
+		b.fail(fmt.Errorf("runtime: rope of %v at %d positions", a.shape, ps.numel()))
+	}
+	cfg := gpuops.RopeConfig{Neox: p.Style == model.RopeNeoX, Dim: p.Dim, Theta: p.Theta}
+	if p.Factors != nil {
+		f := gt(p.Factors)
+		if f.host == nil {
+			b.fail(fmt.Errorf("runtime: rope factors %s are not host constants", f.name))
+		}
+		cfg.Factors = f.host
+	}
+	d, err := b.ropeKernel().Prepare(a.binding(), ps.binding(), ps.off, a.shape[0], a.shape[1], a.shape[2], cfg)
+	b.rec.add(d, err, PlanEntry{Layer: b.layer, Op: "rope", Kernel: "rope", DType: b.act})
+	return b.rec.bump(a, "rope")
+}
+
+func (b *Backend) Attention(q, k, v arch.Tensor, cache arch.KV, bt *arch.Batch, p arch.AttnParams) arch.Tensor {
+	qt, kt, vt := gt(q), gt(k), gt(v)
+	pos, slots := gt(bt.Pos), gt(bt.Slots)
+	for _, in := range []struct {
+		t    *Tensor
+		role string
+	}{{qt, "q"}, {kt, "k"}, {vt, "v"}} {
+		b.input(in.t, "attention", in.role, b.act)
+	}
+	b.input(pos, "attention", "positions", "i32")
+	b.input(slots, "attention", "slots", "i32")
+	c, ok := cache.(*kv)
+	if !ok {
+		b.fail(fmt.Errorf("runtime: cache %T is not a WebGPU cache", cache))
+	}
+	if pos.buf != slots.buf {
+		b.fail(fmt.Errorf("runtime: attention reads positions and slots from one step buffer"))
+	}
+	rows := bt.Rows()
+	if len(qt.shape) != 3 || qt.shape[0] != rows || kt.shape[1] != c.heads || kt.shape[2] != c.dim || qt.shape[2] != c.dim {
+		b.fail(fmt.Errorf("runtime: attention q %v k %v for %d×%d rows, cache %d×%d", qt.shape, kt.shape, bt.B, bt.T, c.heads, c.dim))
+	}
+	if bt.T > b.opts.MaxChunk && p.Window > 0 {
+		b.fail(fmt.Errorf("runtime: a step of %d rows per sequence exceeds the chunk of %d the ring caches were sized for", bt.T, b.opts.MaxChunk))
+	}
+	if err := b.kvBuffers(c, p.Window); err != nil {
+		b.fail(err)
+	}
+	heads := qt.shape[1]
+	out := b.rec.alloc([]int{rows, heads * c.dim}, "attention")
+	s := gpuops.AttnShape{B: bt.B, T: bt.T, Heads: heads, KVHeads: c.heads, HeadDim: c.dim, CacheLen: c.cacheLen,
+		PosOff: pos.off, SlotOff: slots.off, Scale: p.Scale, Softcap: p.Softcap, Window: p.Window}
+	d, err := b.attnKernel().Prepare(qt.binding(), kt.binding(), vt.binding(), gpuBinding(c.k), gpuBinding(c.v), pos.binding(), out.binding(), s)
+	b.rec.add(d, err, PlanEntry{Layer: b.layer, Op: "attention", Kernel: "attention", DType: b.act})
+	return out
+}
+
+func (b *Backend) GLU(gate, up arch.Tensor, act arch.Activation) arch.Tensor {
+	g, u := gt(gate), gt(up)
+	b.input(g, "eltwise_glu", "gate", b.act)
+	b.input(u, "eltwise_glu", "up", b.act)
+	if !slices.Equal(g.shape, u.shape) {
+		b.fail(fmt.Errorf("runtime: glu of %v and %v", g.shape, u.shape))
+	}
+	var a gpuops.Activation
+	switch act {
+	case arch.SiLU:
+		a = gpuops.SiLU
+	case arch.GELUTanh:
+		a = gpuops.GELUTanh
+	default:
+		b.fail(fmt.Errorf("runtime: activation %q has no WebGPU kernel", act))
+	}
+	out := b.rec.alloc(g.shape, "glu")
+	d, err := b.eltKernel().PrepareGLU(g.binding(), u.binding(), out.binding(), g.numel(), a)
+	b.rec.add(d, err, PlanEntry{Layer: b.layer, Op: "glu", Kernel: "eltwise_glu/" + string(act), DType: b.act})
+	return out
+}
+
+func (b *Backend) Add(x, y arch.Tensor) arch.Tensor {
+	a, c := gt(x), gt(y)
+	b.input(a, "eltwise_add", "a", b.act)
+	b.input(c, "eltwise_add", "b", b.act)
+	if a.numel() != c.numel() {
+		b.fail(fmt.Errorf("runtime: add of %v and %v", a.shape, c.shape))
+	}
+	out := b.rec.alloc(a.shape, "add")
+	d, err := b.eltKernel().PrepareAdd(a.binding(), c.binding(), out.binding(), a.numel())
+	b.rec.add(d, err, PlanEntry{Layer: b.layer, Op: "add", Kernel: "eltwise_add", DType: b.act})
+	b.rec.lastAdd = &pendingAdd{item: len(b.rec.items) - 1, a: a, b: c, y: out}
+	return out
+}
+
+func (b *Backend) Softcap(x arch.Tensor, c float32) arch.Tensor {
+	a := gt(x)
+	b.input(a, "eltwise_softcap", "x", b.act)
+	out := b.rec.alloc(a.shape, "softcap")
+	d, err := b.eltKernel().PrepareSoftcap(a.binding(), out.binding(), a.numel(), c)
+	b.rec.add(d, err, PlanEntry{Layer: b.layer, Op: "softcap", Kernel: "eltwise_softcap", DType: b.act})
+	return out
+}
+
+func (b *Backend) MoE(x, router, gate, up, down arch.Tensor, p arch.MoEParams) arch.Tensor {
+	b.fail(fmt.Errorf("runtime: mixture-of-experts layers have no WebGPU kernel yet (use --backend cpu)"))
+	return nil
+}
+
+// Rows gathers activation rows with the embedding kernel: an activation
+// matrix [n, d] is a packed {d, n} table of the activation dtype.
+func (b *Backend) Rows(x, idx arch.Tensor) arch.Tensor {
+	a, id := gt(x), gt(idx)
+	b.input(a, "rows", "x", b.act)
+	b.input(id, "rows", "indices", "i32")
+	d := a.shape[len(a.shape)-1]
+	n := a.numel() / d
+	m := id.numel()
+	w := gpuops.Weight{DType: b.actDType(), In: d, Out: n, Parts: []gpuops.WeightPart{{Buffer: a.buf, Rows: n}}}
+	out := b.rec.alloc([]int{m, d}, "rows")
+	dp, err := b.embedKernel(w.DType).Prepare(w, id.binding(), id.off, out.binding(), m, 1)
+	b.rec.add(dp, err, PlanEntry{Layer: -1, Op: "rows", Kernel: "embed/" + dtypeName(w.DType), DType: b.act})
+	return out
+}

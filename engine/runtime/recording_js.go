@@ -1,0 +1,225 @@
+//go:build js && wasm
+
+package runtime
+
+import (
+	"fmt"
+
+	"github.com/doppler-engine/doppler/engine/gpu"
+	"github.com/doppler-engine/doppler/engine/gpuops"
+)
+
+// item is one recorded op: its prepared dispatch and its plan entry.
+type item struct {
+	d     *gpuops.Dispatch
+	entry PlanEntry
+}
+
+// recording collects the dispatches of ops as they are called. Eager
+// recordings (arena nil) give each output a fresh pooled buffer and run on
+// Read; graph recordings draw outputs from an arena shared by the graphs of
+// one family (their steps run one after another, never at once).
+type recording struct {
+	b        *Backend
+	arena    *arena
+	items    []item
+	run      int // items already submitted
+	owned    []*gpu.Buffer
+	versions map[*gpu.Buffer]int
+	// ints is the shared input buffer of eager steps (see Backend.Ints),
+	// filled up to intsUsed since the last flush.
+	ints     *gpu.Buffer
+	intsUsed int
+	// lastAdd is the most recent residual add, a fusion candidate for a
+	// norm that follows it at once.
+	lastAdd *pendingAdd
+}
+
+// pendingAdd is a recorded y = a + b.
+type pendingAdd struct {
+	item   int // index of its dispatch in items
+	a, b   *Tensor
+	y      *Tensor
+	viewed bool // y was reshaped: another handle shares its buffer
+}
+
+func newRecording(b *Backend, a *arena) *recording {
+	return &recording{b: b, arena: a, versions: map[*gpu.Buffer]int{}}
+}
+
+// arena hands out activation buffers by allocation order, so every graph of
+// a family (same ops in the same order) reuses the same buffers.
+type arena struct {
+	bufs []*gpu.Buffer
+	next int
+	old  []*gpu.Buffer // replaced buffers still bound by earlier graphs
+}
+
+func (r *recording) own(buf *gpu.Buffer) { r.owned = append(r.owned, buf) }
+
+const actUsage = gpu.UsageStorage | gpu.UsageCopySrc | gpu.UsageCopyDst
+
+// alloc makes an activation tensor of shape written by op.
+func (r *recording) alloc(shape []int, op string) *Tensor {
+	b := r.b
+	size := uint64(numel(shape) * b.prec.Bytes())
+	var buf *gpu.Buffer
+	var err error
+	if a := r.arena; a != nil {
+		if a.next < len(a.bufs) && a.bufs[a.next].Size >= size {
+			buf = a.bufs[a.next]
+		} else {
+			buf, err = b.pool.Get(op, size, actUsage)
+			if err == nil {
+				if a.next < len(a.bufs) {
+					a.old = append(a.old, a.bufs[a.next])
+					a.bufs[a.next] = buf
+				} else {
+					a.bufs = append(a.bufs, buf)
+				}
+			}
+		}
+		a.next++
+	} else {
+		buf, err = b.pool.Get(op, size, actUsage)
+		if err == nil {
+			r.own(buf)
+		}
+	}
+	if err != nil {
+		b.fail(err)
+	}
+	return &Tensor{shape: append([]int(nil), shape...), dt: b.act, buf: buf, name: op, ver: r.versions[buf]}
+}
+
+// add appends a prepared dispatch.
+func (r *recording) add(d *gpuops.Dispatch, err error, e PlanEntry) {
+	if err != nil {
+		r.b.fail(fmt.Errorf("%s (layer %d): %w", e.Op, e.Layer, err))
+	}
+	r.lastAdd = nil // another op came between: a later norm may not fuse
+	e.Precision = r.b.act
+	if r.b.ops.Subgroups && reduces[e.Op] {
+		e.Kernel += "+subgroups" // the device feature the kernel was specialized for
+	}
+	r.items = append(r.items, item{d: d, entry: e})
+}
+
+// reduces are the ops whose kernels reduce through subgroups where the
+// device offers them (else through workgroup memory).
+var reduces = map[string]bool{"matmul": true, "rmsnorm": true, "attention": true}
+
+// fusableAdd returns the add whose sum x is when it can merge with a norm
+// of x: it is the last op recorded and not yet run (eager use runs each op
+// as it is checked), x is its own handle (no reshaped copy), and its inputs
+// are distinct current activations. Fusing writes the sum into a's buffer
+// in place: x is retargeted there (handles are pointers, so every holder
+// of x follows) and a's old handle becomes stale, so a forward pass that
+// still read the residual from before the add would fail loudly at capture
+// instead of reading the sum. Forward passes never do: the residual stream
+// is always replaced by the sum.
+func (r *recording) fusableAdd(x *Tensor) *pendingAdd {
+	la := r.lastAdd
+	if la == nil || la.y != x || la.viewed || la.item != len(r.items)-1 || la.item < r.run {
+		return nil
+	}
+	if la.a.buf == la.b.buf || la.a.w != nil || la.a.off != 0 || la.a.buf == x.buf {
+		return nil
+	}
+	if r.versions[la.a.buf] != la.a.ver || r.versions[la.b.buf] != la.b.ver {
+		return nil
+	}
+	return la
+}
+
+// fuseAdd replaces the add's dispatch by the fused one and retargets its sum.
+func (r *recording) fuseAdd(la *pendingAdd, d *gpuops.Dispatch, err error, e PlanEntry) {
+	if err != nil {
+		r.b.fail(fmt.Errorf("%s (layer %d): %w", e.Op, e.Layer, err))
+	}
+	r.items[la.item].d.Release() // never submitted
+	r.items = r.items[:la.item]
+	r.add(d, nil, e)
+	r.versions[la.a.buf]++
+	la.y.buf, la.y.ver, la.y.name = la.a.buf, r.versions[la.a.buf], "add+rmsnorm"
+	r.lastAdd = nil
+}
+
+// check panics unless t is still current (no in-place op rewrote its buffer).
+func (r *recording) check(t *Tensor, op string) {
+	if t.buf != nil && r.versions[t.buf] != t.ver {
+		r.b.fail(fmt.Errorf("runtime: %s reads %s after an in-place op rewrote its buffer", op, t.name))
+	}
+}
+
+// bump marks t's buffer as rewritten in place and returns the new handle.
+func (r *recording) bump(t *Tensor, op string) *Tensor {
+	r.versions[t.buf]++
+	c := *t
+	c.ver = r.versions[t.buf]
+	c.name = op
+	return &c
+}
+
+// flush submits the items not yet run.
+func (r *recording) flush() error {
+	if r.run == len(r.items) {
+		return nil
+	}
+	b := r.b
+	err := b.dev.Scope(b.ctx, func() error {
+		enc := b.dev.NewEncoder("eager")
+		for _, it := range r.items[r.run:] {
+			it.d.Encode(enc)
+		}
+		return enc.Submit()
+	})
+	r.run = len(r.items)
+	r.intsUsed = 0 // the next step's inputs may overwrite this one's
+	if err != nil {
+		return b.checkLost(err)
+	}
+	return nil
+}
+
+// dispatches counts the launches one replay records.
+func (r *recording) dispatches() int {
+	n := 0
+	for _, it := range r.items {
+		n += it.d.Dispatches()
+	}
+	return n
+}
+
+// plan lists the recorded ops.
+func (r *recording) plan(lay stepLayout) *Plan {
+	p := &Plan{Shape: lay.String(), Phase: "decode"}
+	if lay.T > 1 {
+		p.Phase = "prefill"
+	}
+	for _, it := range r.items {
+		p.Entries = append(p.Entries, it.entry)
+	}
+	return p
+}
+
+// release gives everything the recording made back once the GPU is done.
+func (r *recording) release() {
+	p := r.b.pool
+	for _, it := range r.items {
+		d := it.d
+		p.Defer(d.Release)
+	}
+	for _, buf := range r.owned {
+		p.Put(buf)
+	}
+	r.items, r.owned, r.run = nil, nil, 0
+}
+
+// release gives the arena's buffers back once the GPU is done.
+func (a *arena) release(p *Pool) {
+	for _, buf := range append(a.bufs, a.old...) {
+		p.Put(buf)
+	}
+	a.bufs, a.old = nil, nil
+}

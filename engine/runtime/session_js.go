@@ -1,0 +1,380 @@
+//go:build js && wasm
+
+package runtime
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	"github.com/doppler-engine/doppler/engine/arch"
+	"github.com/doppler-engine/doppler/engine/quant"
+)
+
+// maxGraphs is how many recorded step shapes a session keeps.
+const maxGraphs = 8
+
+// Session holds KV caches for a number of sequences (slots) and the graphs
+// recorded for the step shapes it has run. It is not safe for concurrent
+// use; a model may have several sessions, used one at a time.
+type Session struct {
+	m      *Model
+	cache  *arch.Cache
+	slots  int
+	length int
+	next   []int
+	graphs map[stepLayout]*graph
+	order  []stepLayout
+	// LastPlan is the plan of the most recently recorded step shape.
+	LastPlan *Plan
+	// DecodeDispatches is the GPU dispatches per decode step of the last
+	// decode graph (0 before one ran).
+	DecodeDispatches float64
+}
+
+// NewSession makes caches for slots sequences of up to length positions.
+func (m *Model) NewSession(slots, length int) (*Session, error) {
+	if slots < 1 || length < 1 {
+		return nil, fmt.Errorf("a session needs at least one slot and one position (got %d, %d)", slots, length)
+	}
+	if c := m.Config.ContextLength; c > 0 && length > c {
+		return nil, fmt.Errorf("a context of %d exceeds the model's %d: lower --context", length, c)
+	}
+	return &Session{m: m, cache: arch.NewCache(m.Backend, m.Config, slots, length), slots: slots, length: length,
+		next: make([]int, slots), graphs: map[stepLayout]*graph{}}, nil
+}
+
+// Len is the number of tokens slot holds.
+func (s *Session) Len(slot int) int { return s.next[slot] }
+
+// Reset empties a slot.
+func (s *Session) Reset(slot int) { s.next[slot] = 0 }
+
+// Close frees the session's caches and graphs once the GPU is done with them.
+func (s *Session) Close() {
+	be := s.m.Backend
+	for _, g := range s.graphs {
+		g.release(be)
+	}
+	s.graphs, s.order = map[stepLayout]*graph{}, nil
+	for _, l := range s.cache.Layers {
+		be.releaseKV(l.(*kv))
+	}
+}
+
+// graph returns the recorded graph of lay, capturing it on first use.
+func (s *Session) graph(lay stepLayout) (*graph, error) {
+	if g, ok := s.graphs[lay]; ok {
+		return g, nil
+	}
+	if len(s.order) >= maxGraphs {
+		old := s.order[0]
+		s.order = s.order[1:]
+		s.graphs[old].release(s.m.Backend)
+		delete(s.graphs, old)
+	}
+	g, err := s.capture(lay)
+	if err != nil {
+		return nil, s.m.Backend.checkLost(err)
+	}
+	s.graphs[lay] = g
+	s.order = append(s.order, lay)
+	s.LastPlan = g.rec.plan(lay)
+	return g, nil
+}
+
+// Plan returns the plan of lay (recording it if needed).
+func (s *Session) Plan(lay stepLayout) (*Plan, error) {
+	g, err := s.graph(lay)
+	if err != nil {
+		return nil, err
+	}
+	return g.rec.plan(lay), nil
+}
+
+func (s *Session) checkSlot(slot int) error {
+	if slot < 0 || slot >= s.slots {
+		return fmt.Errorf("slot %d of a session with %d", slot, s.slots)
+	}
+	return nil
+}
+
+func (s *Session) checkTokens(ids []int32) error {
+	vocab := s.m.Config.VocabSize
+	for _, id := range ids {
+		if id < 0 || int(id) >= vocab {
+			return fmt.Errorf("token id %d is outside the vocabulary (0..%d)", id, vocab-1)
+		}
+	}
+	return nil
+}
+
+// Logits feeds ids to slot (in chunks of at most MaxChunk rows) and returns
+// the logits of every position (all) or of the last one.
+func (s *Session) Logits(ctx context.Context, slot int, ids []int32, all bool) ([][]float32, error) {
+	if err := s.checkSlot(slot); err != nil {
+		return nil, err
+	}
+	if err := s.checkTokens(ids); err != nil {
+		return nil, err
+	}
+	if n := s.next[slot] + len(ids); n > s.length {
+		return nil, &ContextError{Tokens: n, Context: s.length}
+	}
+	chunk := s.m.Backend.opts.MaxChunk
+	if all {
+		// Every row's logits live in one buffer bound at once: keep a
+		// chunk's logits within the device's largest binding.
+		row := uint64(s.m.Config.VocabSize * s.m.Backend.prec.Bytes())
+		chunk = max(1, min(chunk, int(s.m.Backend.ops.MaxBinding/row)))
+	}
+	var out [][]float32
+	for start := 0; start < len(ids); start += chunk {
+		part := ids[start:min(len(ids), start+chunk)]
+		last := start+chunk >= len(ids)
+		lay := stepLayout{B: 1, T: len(part), R: 1, All: all}
+		g, err := s.graph(lay)
+		if err != nil {
+			return nil, err
+		}
+		raw, err := g.run(ctx, s.m.Backend, part, []int{s.next[slot]}, []int{slot})
+		if err != nil {
+			return nil, err
+		}
+		s.next[slot] += len(part)
+		if all || last {
+			out = append(out, s.decodeLogits(raw)...)
+		}
+	}
+	return out, nil
+}
+
+// decodeLogits splits read-back activations into rows of vocab floats.
+func (s *Session) decodeLogits(raw []byte) [][]float32 {
+	vocab := s.m.Config.VocabSize
+	f16 := s.m.Backend.act == "f16"
+	size := 4
+	if f16 {
+		size = 2
+	}
+	n := len(raw) / size
+	flat := make([]float32, n)
+	for i := range flat {
+		if f16 {
+			flat[i] = quant.F16ToF32(binary.LittleEndian.Uint16(raw[2*i:]))
+		} else {
+			flat[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+		}
+	}
+	var rows [][]float32
+	for i := 0; i+vocab <= n; i += vocab {
+		rows = append(rows, flat[i:i+vocab:i+vocab])
+	}
+	return rows
+}
+
+// GenOptions configure Generate.
+type GenOptions struct {
+	MaxTokens int
+	// StepsPerSubmit decode steps are recorded and submitted together; the
+	// GPU samples each step's token and feeds it to the next step, and the
+	// tokens are read back once per submission. Greedy sampling only.
+	StepsPerSubmit int
+	// Sample picks a token from a sequence's logits on the CPU; nil samples
+	// greedily (argmax) on the GPU.
+	Sample func(seq int, logits []float32) int32
+	// IsStop ends a sequence at a token (not included in its result).
+	IsStop func(int32) bool
+	// OnToken streams each accepted token as soon as it is read back.
+	OnToken func(seq int, tok int32)
+}
+
+// Result is one sequence's generation.
+type Result struct {
+	Tokens []int32
+	Stop   string // "eos" or "length"
+}
+
+// Generate prefills each prompt into its own slot (0..len(prompts)-1), then
+// decodes all of them together, one row per sequence per step, until each
+// stops or has MaxTokens tokens. Each sequence gets the tokens it would get
+// alone: rows never see each other's cache slots.
+func (s *Session) Generate(ctx context.Context, prompts [][]int32, o GenOptions) ([]Result, error) {
+	B := len(prompts)
+	switch {
+	case B == 0:
+		return nil, fmt.Errorf("no prompts")
+	case B > s.slots:
+		return nil, fmt.Errorf("%d prompts for a session of %d slots", B, s.slots)
+	case o.MaxTokens < 1:
+		return nil, fmt.Errorf("max tokens must be at least 1")
+	}
+	if o.StepsPerSubmit < 1 || o.Sample != nil {
+		o.StepsPerSubmit = 1
+	}
+	be := s.m.Backend
+	res := make([]Result, B)
+	done := make([]bool, B)
+	cur := make([]int32, B)
+	accept := func(b int, tok int32) {
+		if done[b] {
+			return
+		}
+		if o.IsStop != nil && o.IsStop(tok) {
+			res[b].Stop, done[b] = "eos", true
+			return
+		}
+		res[b].Tokens = append(res[b].Tokens, tok)
+		if o.OnToken != nil {
+			o.OnToken(b, tok)
+		}
+		if len(res[b].Tokens) >= o.MaxTokens {
+			res[b].Stop, done[b] = "length", true
+		}
+	}
+	for b, p := range prompts {
+		res[b].Tokens = []int32{}
+		if len(p) == 0 {
+			return nil, fmt.Errorf("prompt %d is empty", b)
+		}
+		if len(p) > s.length {
+			return nil, &ContextError{Tokens: len(p), Context: s.length}
+		}
+		if err := s.checkTokens(p); err != nil {
+			return nil, err
+		}
+		s.Reset(b)
+	}
+	// Prompts of one length are prefilled together, one step per chunk.
+	byLen := map[int][]int{}
+	var lens []int
+	for b, p := range prompts {
+		if byLen[len(p)] == nil {
+			lens = append(lens, len(p))
+		}
+		byLen[len(p)] = append(byLen[len(p)], b)
+	}
+	for _, n := range lens {
+		group := byLen[n]
+		toks, err := s.prefill(ctx, group, prompts, o.Sample)
+		if err != nil {
+			return nil, err
+		}
+		for i, b := range group {
+			cur[b] = toks[i]
+		}
+	}
+	for b := range cur {
+		accept(b, cur[b])
+	}
+	slots := make([]int, B)
+	for b := range slots {
+		slots[b] = b
+	}
+	for {
+		far := 0
+		active := false
+		for b := range B {
+			far = max(far, s.next[b])
+			active = active || !done[b]
+		}
+		if !active {
+			break
+		}
+		room := s.length - far
+		if room <= 0 {
+			for b := range B {
+				if !done[b] {
+					res[b].Stop, done[b] = "length", true
+				}
+			}
+			break
+		}
+		R := min(o.StepsPerSubmit, room)
+		start := append([]int(nil), s.next[:B]...)
+		if o.Sample == nil {
+			lay := stepLayout{B: B, T: 1, R: R, Sample: true}
+			g, err := s.graph(lay)
+			if err != nil {
+				return nil, err
+			}
+			raw, err := g.run(ctx, be, cur, start, slots)
+			if err != nil {
+				return nil, err
+			}
+			s.DecodeDispatches = float64(g.rec.dispatches()) / float64(R)
+			toks := g.tokens(raw)
+			for b := range B {
+				s.next[b] += R
+			}
+			for r := range R {
+				for b := range B {
+					accept(b, toks[r][b])
+				}
+			}
+			cur = toks[R-1]
+			continue
+		}
+		lay := stepLayout{B: B, T: 1, R: 1}
+		g, err := s.graph(lay)
+		if err != nil {
+			return nil, err
+		}
+		raw, err := g.run(ctx, be, cur, start, slots)
+		if err != nil {
+			return nil, err
+		}
+		s.DecodeDispatches = float64(g.rec.dispatches())
+		logits := s.decodeLogits(raw)
+		for b := range B {
+			s.next[b]++
+			if !done[b] {
+				cur[b] = o.Sample(b, logits[b])
+			}
+			accept(b, cur[b])
+		}
+	}
+	return res, nil
+}
+
+// prefill feeds the prompts of slots (all of one length) together in
+// chunks and returns the token that follows each: argmax on the GPU, or
+// sampled on the CPU from read-back logits.
+func (s *Session) prefill(ctx context.Context, slots []int, prompts [][]int32, sample func(int, []float32) int32) ([]int32, error) {
+	B, n := len(slots), len(prompts[slots[0]])
+	chunk := s.m.Backend.opts.MaxChunk
+	out := make([]int32, B)
+	for start := 0; start < n; start += chunk {
+		t := min(n, start+chunk) - start
+		lay := stepLayout{B: B, T: t, R: 1, Sample: sample == nil}
+		g, err := s.graph(lay)
+		if err != nil {
+			return nil, err
+		}
+		ids := make([]int32, 0, B*t)
+		begin := make([]int, B)
+		for i, b := range slots {
+			ids = append(ids, prompts[b][start:start+t]...)
+			begin[i] = s.next[b]
+		}
+		raw, err := g.run(ctx, s.m.Backend, ids, begin, slots)
+		if err != nil {
+			return nil, err
+		}
+		for _, b := range slots {
+			s.next[b] += t
+		}
+		if start+chunk < n {
+			continue
+		}
+		if sample == nil {
+			copy(out, g.tokens(raw)[0])
+			continue
+		}
+		for i, l := range s.decodeLogits(raw) {
+			out[i] = sample(slots[i], l)
+		}
+	}
+	return out, nil
+}
