@@ -1,0 +1,109 @@
+//go:build js && wasm
+
+package gpuops
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/doppler-engine/doppler/engine/dtype"
+	"github.com/doppler-engine/doppler/engine/gpu"
+)
+
+// matmul.wgsl's tile: NR weight rows by TR activation rows per workgroup.
+const (
+	gemvRows    = 4
+	gemvActRows = 4
+)
+
+// Tiled matmul (matmul_tiled.wgsl) output tile, used from TiledMinRows rows.
+const (
+	tiledRows = 32
+	tiledCols = 64
+)
+
+// TiledMinRows is the row count from which MatMul uses the tiled kernel
+// (below it, the GEMV kernel reads each weight once per 4 rows anyway).
+var TiledMinRows = 16
+
+// MatMul multiplies activations [rows, In] by a packed {In, Out} weight.
+type MatMul struct {
+	c       *Context
+	t       dtype.DType
+	mu      sync.Mutex
+	kernels map[matmulKey]*kernel
+}
+
+// NewMatMul compiles the decode GEMV for weights of dtype t (for plain types,
+// the variant for rows of a multiple of 4 elements). The tiled kernel and the
+// odd-row variant compile on first use (in Prepare: lavapipe takes seconds
+// per pipeline).
+func NewMatMul(ctx context.Context, c *Context, t dtype.DType) (*MatMul, error) {
+	m := &MatMul{c: c, t: t, kernels: map[matmulKey]*kernel{}}
+	if _, err := m.kernel(ctx, matmulUnit(t, 4), false); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+type matmulKey struct {
+	unit  int
+	tiled bool
+}
+
+func (m *MatMul) kernel(ctx context.Context, unit int, tiled bool) (*kernel, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	key := matmulKey{unit, tiled}
+	if k, ok := m.kernels[key]; ok {
+		return k, nil
+	}
+	sh := shader{kernel: "matmul", params: matmulParams{}, weight: m.t, hasWeight: true, reduce: true, xdot: true, unit: unit}
+	if tiled {
+		sh = shader{kernel: "matmul_tiled", params: matmulParams{}, weight: m.t, hasWeight: true, unit: unit}
+	}
+	k, err := m.c.compile(ctx, sh, gpu.Uniform, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage, gpu.Storage)
+	if err != nil {
+		return nil, err
+	}
+	m.kernels[key] = k
+	return k, nil
+}
+
+// Prepare computes y [rows, Out] = x [rows, In] · wᵀ, one launch per weight
+// chunk (each writing its own output columns): the GEMV kernel below
+// TiledMinRows rows, the tiled kernel from there.
+func (m *MatMul) Prepare(w Weight, x, y gpu.Binding, rows int) (*Dispatch, error) {
+	if w.DType != m.t {
+		return nil, fmt.Errorf("gpuops: matmul compiled for %v, weight is %v", m.t, w.DType)
+	}
+	chunks, err := m.c.chunks(w)
+	if err != nil {
+		return nil, err
+	}
+	unit := matmulUnit(m.t, w.In)
+	tiled := rows >= TiledMinRows
+	k, err := m.kernel(context.Background(), unit, tiled)
+	if err != nil {
+		return nil, err
+	}
+	units := w.In / unit
+	tiles := (rows + gemvActRows - 1) / gemvActRows
+	d := &Dispatch{Label: "matmul"}
+	for _, ch := range chunks {
+		p := matmulParams{
+			K: uint32(w.In), N: uint32(ch.rows), Rows: uint32(rows), Units: uint32(units),
+			RowBytes: uint32(w.RowBytes()), WBase: ch.wbase, LdY: uint32(w.Out), YOff: uint32(ch.rowStart),
+		}
+		groups := uint32((ch.rows + gemvRows - 1) / gemvRows * tiles)
+		if tiled {
+			groups = uint32(((ch.rows + tiledCols - 1) / tiledCols) * ((rows + tiledRows - 1) / tiledRows))
+		}
+		if err := d.add(k, p, groups, ch.binding, x, y); err != nil {
+			d.Release()
+			return nil, err
+		}
+	}
+	return d, nil
+}

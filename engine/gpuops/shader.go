@@ -1,0 +1,288 @@
+package gpuops
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/doppler-engine/doppler/engine/dtype"
+	"github.com/doppler-engine/doppler/kernels"
+)
+
+// shader describes how one pipeline's WGSL is assembled from kernels/:
+// enables, the ACT alias of the activation type, the params struct generated
+// from its Go definition, a workgroup reduction library (shared memory or
+// subgroups) and, for kernels that read packed weights, the weight access
+// file of the dtype (kernels/weight_<dtype>.wgsl, which declares binding 1).
+type shader struct {
+	kernel    string // kernels/ file name without .wgsl
+	params    any    // zero value of the params struct (nil: none)
+	prec      Precision
+	subgroups bool // reductions through subgroup operations
+	reduce    bool // include the reduction library
+	weight    dtype.DType
+	hasWeight bool
+	consts    map[string]string // extra `const NAME = VALUE;` lines
+	structs   map[string]any    // further uniform structs by WGSL name
+	xdot      bool              // define XT and xdot (matmul.wgsl's X access)
+	unit      int               // elements per weight unit; 0 = unitOf(weight)
+}
+
+// weightFiles maps the supported weight dtypes to their access files.
+var weightFiles = map[dtype.DType]string{
+	dtype.F32:  "weight_f32",
+	dtype.F16:  "weight_fp16",
+	dtype.BF16: "weight_bf16",
+	dtype.Q8_0: "weight_q8_0",
+	dtype.Q4_0: "weight_q4_0",
+	dtype.Q5_0: "weight_q5_0",
+	dtype.Q4_K: "weight_q4_k",
+	dtype.Q5_K: "weight_q5_k",
+	dtype.Q6_K: "weight_q6_k",
+}
+
+// WeightSupported reports whether kernels read weights of dtype t directly.
+func WeightSupported(t dtype.DType) bool { _, ok := weightFiles[t]; return ok }
+
+// unitOf is the number of elements a weight file's load_unit decodes by
+// default: 32 for block types (K-quant sub-blocks), 1 for plain float types.
+func unitOf(t dtype.DType) int {
+	if t.Quantized() {
+		return 32
+	}
+	return 1
+}
+
+// matmulUnit is the unit the matmul kernels use for rows of in elements:
+// plain types read 4 elements at a time when rows allow it.
+func matmulUnit(t dtype.DType, in int) int {
+	if !t.Quantized() && in%4 == 0 {
+		return 4
+	}
+	return unitOf(t)
+}
+
+const reduceShared = `
+var<workgroup> wg_red: array<f32, WG>;
+
+// wg_sum returns the sum of v over the workgroup to every invocation.
+fn wg_sum(lid: u32, v: f32) -> f32 {
+    wg_red[lid] = v;
+    workgroupBarrier();
+    for (var s = WG / 2u; s > 0u; s = s / 2u) {
+        if (lid < s) { wg_red[lid] = wg_red[lid] + wg_red[lid + s]; }
+        workgroupBarrier();
+    }
+    let r = wg_red[0];
+    workgroupBarrier();
+    return r;
+}
+
+var<workgroup> wg_red16: array<f32, 16u * WG>;
+
+// wg_sum16 sums 16 values per invocation over the workgroup; invocation
+// i < 16 gets the total of component i.
+fn wg_sum16(lid: u32, v: ptr<function, array<f32, 16>>) -> f32 {
+    for (var i = 0u; i < 16u; i++) { wg_red16[i * WG + lid] = (*v)[i]; }
+    workgroupBarrier();
+    for (var s = WG / 2u; s > 0u; s = s / 2u) {
+        if (lid < s) {
+            for (var i = 0u; i < 16u; i++) { wg_red16[i * WG + lid] += wg_red16[i * WG + lid + s]; }
+        }
+        workgroupBarrier();
+    }
+    var r = 0.0;
+    if (lid < 16u) { r = wg_red16[lid * WG]; }
+    return r;
+}
+
+// wg_max returns the maximum of v over the workgroup to every invocation.
+fn wg_max(lid: u32, v: f32) -> f32 {
+    wg_red[lid] = v;
+    workgroupBarrier();
+    for (var s = WG / 2u; s > 0u; s = s / 2u) {
+        if (lid < s) { wg_red[lid] = max(wg_red[lid], wg_red[lid + s]); }
+        workgroupBarrier();
+    }
+    let r = wg_red[0];
+    workgroupBarrier();
+    return r;
+}
+`
+
+// reduceSubgroup reduces within subgroups first, then across them through
+// shared memory. Subgroups of a 1D workgroup are taken to be consecutive
+// runs of local_invocation_index, as on every implementation we run on
+// (tests compare with the shared-memory path).
+const reduceSubgroup = `
+var<workgroup> wg_red: array<f32, WG>;
+var<private> sg_size: u32;
+var<private> sg_lane: u32;
+
+fn wg_sum(lid: u32, v: f32) -> f32 {
+    let s = subgroupAdd(v);
+    if (sg_lane == 0u) { wg_red[lid / sg_size] = s; }
+    workgroupBarrier();
+    var t = 0.0;
+    let n = (WG + sg_size - 1u) / sg_size;
+    for (var i = 0u; i < n; i++) { t += wg_red[i]; }
+    workgroupBarrier();
+    return t;
+}
+
+var<workgroup> wg_red16: array<f32, 16u * WG>;
+
+fn wg_sum16(lid: u32, v: ptr<function, array<f32, 16>>) -> f32 {
+    let nsg = (WG + sg_size - 1u) / sg_size;
+    let sg = lid / sg_size;
+    for (var i = 0u; i < 16u; i++) {
+        let s = subgroupAdd((*v)[i]);
+        if (sg_lane == 0u) { wg_red16[i * nsg + sg] = s; }
+    }
+    workgroupBarrier();
+    var r = 0.0;
+    if (lid < 16u) {
+        for (var j = 0u; j < nsg; j++) { r += wg_red16[lid * nsg + j]; }
+    }
+    return r;
+}
+
+fn wg_max(lid: u32, v: f32) -> f32 {
+    let s = subgroupMax(v);
+    if (sg_lane == 0u) { wg_red[lid / sg_size] = s; }
+    workgroupBarrier();
+    var t = wg_red[0];
+    let n = (WG + sg_size - 1u) / sg_size;
+    for (var i = 1u; i < n; i++) { t = max(t, wg_red[i]); }
+    workgroupBarrier();
+    return t;
+}
+`
+
+// weightHelpers read the packed weight buffer W (array<u32>, declared by
+// the weight file) at byte offsets; block types have even block sizes, so
+// 16-bit reads never straddle a word.
+const weightHelpers = `
+fn w_u8(off: u32) -> u32 { return (W[off >> 2u] >> ((off & 3u) * 8u)) & 0xffu; }
+fn w_u16(off: u32) -> u32 { return (W[off >> 2u] >> ((off & 2u) * 8u)) & 0xffffu; }
+fn w_f16(off: u32) -> f32 { return unpack2x16float(w_u16(off)).x; }
+// w_u32 reads 4 bytes at an even offset: branch-free, as neighbouring
+// invocations decode blocks of different alignment (Q8_0, Q6_K).
+fn w_u32(off: u32) -> u32 {
+    let i = off >> 2u;
+    let sh = (off & 2u) * 8u;
+    let lo = W[i];
+    let hi = W[i + (sh >> 4u)];
+    return select((lo >> sh) | (hi << (32u - sh)), lo, sh == 0u);
+}
+`
+
+// xdotVec dots a decoded unit with activations at element xb (a multiple of
+// 4) through vec4 loads; xdotScalar is the plain-type version (UNIT 1, any K).
+const xdotVec = `
+alias XT = ACT4;
+fn xdot(xb: u32, w: ptr<function, array<f32, UNIT>>) -> f32 {
+    var s = 0.0;
+    let b = xb >> 2u;
+    for (var i = 0u; i < UNIT / 4u; i++) {
+        let x = vec4<f32>(X[b + i]);
+        s += dot(x, vec4<f32>((*w)[4u * i], (*w)[4u * i + 1u], (*w)[4u * i + 2u], (*w)[4u * i + 3u]));
+    }
+    return s;
+}
+`
+
+const xdotScalar = `
+alias XT = ACT;
+fn xdot(xb: u32, w: ptr<function, array<f32, UNIT>>) -> f32 {
+    var s = 0.0;
+    for (var i = 0u; i < UNIT; i++) {
+        s += (*w)[i] * f32(X[xb + i]);
+    }
+    return s;
+}
+`
+
+// source assembles the WGSL text.
+func (s shader) source() (string, error) {
+	body, err := kernels.Source(s.kernel)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	useSG := s.reduce && s.subgroups
+	if s.prec == F16 {
+		b.WriteString("enable f16;\n")
+	}
+	if useSG {
+		b.WriteString("enable subgroups;\ndiagnostic(off, subgroup_uniformity);\n")
+	}
+	fmt.Fprintf(&b, "alias ACT = %s;\nalias ACT2 = vec2<ACT>;\nalias ACT4 = vec4<ACT>;\n", s.prec.wgslType())
+	names := make([]string, 0, len(s.consts))
+	for name := range s.consts {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		fmt.Fprintf(&b, "const %s = %s;\n", name, s.consts[name])
+	}
+	if s.params != nil {
+		st, err := WGSLStruct("Params", s.params)
+		if err != nil {
+			return "", err
+		}
+		b.WriteString(st)
+	}
+	snames := make([]string, 0, len(s.structs))
+	for name := range s.structs {
+		snames = append(snames, name)
+	}
+	sort.Strings(snames)
+	for _, name := range snames {
+		st, err := WGSLStruct(name, s.structs[name])
+		if err != nil {
+			return "", err
+		}
+		b.WriteString(st)
+	}
+	if s.reduce {
+		if useSG {
+			b.WriteString(reduceSubgroup)
+		} else {
+			b.WriteString(reduceShared)
+		}
+	}
+	if s.hasWeight {
+		name, ok := weightFiles[s.weight]
+		if !ok {
+			return "", fmt.Errorf("gpuops: no kernel reads %v weights", s.weight)
+		}
+		w, err := kernels.Source(name)
+		if err != nil {
+			return "", err
+		}
+		unit := s.unit
+		if unit == 0 {
+			unit = unitOf(s.weight)
+		}
+		fmt.Fprintf(&b, "const UNIT: u32 = %du;\n", unit)
+		b.WriteString(weightHelpers)
+		b.WriteString(w)
+		if s.xdot {
+			if unit%4 == 0 {
+				b.WriteString(xdotVec)
+			} else {
+				b.WriteString(xdotScalar)
+			}
+		}
+	}
+	sgParams, sgInit := "", ""
+	if useSG {
+		sgParams = ", @builtin(subgroup_size) sgs_: u32, @builtin(subgroup_invocation_id) sgi_: u32"
+		sgInit = "sg_size = sgs_; sg_lane = sgi_;"
+	}
+	body = strings.ReplaceAll(body, "/*SG_PARAMS*/", sgParams)
+	body = strings.ReplaceAll(body, "/*SG_INIT*/", sgInit)
+	b.WriteString(body)
+	return b.String(), nil
+}

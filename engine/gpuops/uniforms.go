@@ -1,0 +1,141 @@
+package gpuops
+
+// The params structs of the kernels (binding 0 of each), in the order their
+// WGSL members are generated. Field meanings are in the kernels' comments.
+
+type embedParams struct {
+	Hidden   uint32  `wgsl:"hidden"`
+	Rows     uint32  `wgsl:"rows"`
+	Units    uint32  `wgsl:"units"`
+	RowBytes uint32  `wgsl:"row_bytes"`
+	WBase    uint32  `wgsl:"wbase"`
+	RowStart uint32  `wgsl:"row_start"`
+	RowCount uint32  `wgsl:"row_count"`
+	IdsOff   uint32  `wgsl:"ids_off"`
+	Scale    float32 `wgsl:"scale"`
+}
+
+type matmulParams struct {
+	K        uint32 `wgsl:"k"`
+	N        uint32 `wgsl:"n"`
+	Rows     uint32 `wgsl:"rows"`
+	Units    uint32 `wgsl:"units"`
+	RowBytes uint32 `wgsl:"row_bytes"`
+	WBase    uint32 `wgsl:"wbase"`
+	LdY      uint32 `wgsl:"ldy"`
+	YOff     uint32 `wgsl:"yoff"`
+}
+
+type normParams struct {
+	N      uint32  `wgsl:"n"`
+	Rows   uint32  `wgsl:"rows"`
+	Eps    float32 `wgsl:"eps"`
+	AddOne uint32  `wgsl:"add_one"`
+}
+
+type ropeParams struct {
+	Rows    uint32 `wgsl:"rows"`
+	Heads   uint32 `wgsl:"heads"`
+	HeadDim uint32 `wgsl:"head_dim"`
+	Half    uint32 `wgsl:"half"`
+	Neox    uint32 `wgsl:"neox"`
+	PosOff  uint32 `wgsl:"pos_off"`
+}
+
+type kvAppendParams struct {
+	Rows     uint32 `wgsl:"rows"`
+	T        uint32 `wgsl:"t"`
+	KVHeads  uint32 `wgsl:"kv_heads"`
+	HeadDim  uint32 `wgsl:"head_dim"`
+	CacheLen uint32 `wgsl:"cache_len"`
+	PosOff   uint32 `wgsl:"pos_off"`
+	SlotOff  uint32 `wgsl:"slot_off"`
+}
+
+type attnParams struct {
+	Rows     uint32  `wgsl:"rows"`
+	T        uint32  `wgsl:"t"`
+	Heads    uint32  `wgsl:"heads"`
+	KVHeads  uint32  `wgsl:"kv_heads"`
+	HeadDim  uint32  `wgsl:"head_dim"`
+	CacheLen uint32  `wgsl:"cache_len"`
+	Window   uint32  `wgsl:"window"`
+	Splits   uint32  `wgsl:"splits"`
+	SplitLen uint32  `wgsl:"split_len"`
+	PosOff   uint32  `wgsl:"pos_off"`
+	SlotOff  uint32  `wgsl:"slot_off"`
+	Scale    float32 `wgsl:"scale"`
+	Softcap  float32 `wgsl:"softcap"`
+}
+
+type combineParams struct {
+	Rows    uint32 `wgsl:"rows"`
+	Heads   uint32 `wgsl:"heads"`
+	HeadDim uint32 `wgsl:"head_dim"`
+	Splits  uint32 `wgsl:"splits"`
+}
+
+type eltParams struct {
+	N   uint32  `wgsl:"n"`
+	Act uint32  `wgsl:"act"`
+	S   float32 `wgsl:"s"`
+	C   float32 `wgsl:"c"`
+}
+
+type rowsParams struct {
+	N      uint32 `wgsl:"n"`
+	Width  uint32 `wgsl:"width"`
+	IdxOff uint32 `wgsl:"idx_off"`
+}
+
+type argmaxParams struct {
+	Rows   uint32 `wgsl:"rows"`
+	Vocab  uint32 `wgsl:"vocab"`
+	Blocks uint32 `wgsl:"blocks"`
+	OutOff uint32 `wgsl:"out_off"`
+}
+
+// argmaxBlock is argmax.wgsl's BLOCK: logits per pass-1 workgroup.
+const argmaxBlock = 4096
+
+type samplePassParams struct {
+	Rows   uint32 `wgsl:"rows"`
+	Vocab  uint32 `wgsl:"vocab"`
+	Window uint32 `wgsl:"window"`
+	OutOff uint32 `wgsl:"out_off"`
+}
+
+// sampleUniform is the per-request part of sampling (SampleParams in WGSL).
+type sampleUniform struct {
+	Temperature float32 `wgsl:"temperature"`
+	TopP        float32 `wgsl:"top_p"`
+	Penalty     float32 `wgsl:"penalty"`
+	Seed        uint32  `wgsl:"seed"`
+	K           uint32  `wgsl:"k"`
+}
+
+type moeRouteParams struct {
+	Rows    uint32 `wgsl:"rows"`
+	Experts uint32 `wgsl:"experts"`
+	Used    uint32 `wgsl:"used"`
+	Norm    uint32 `wgsl:"norm"`
+}
+
+type moeMatmulParams struct {
+	K           uint32 `wgsl:"k"`
+	N           uint32 `wgsl:"n"`
+	VRows       uint32 `wgsl:"vrows"`
+	XDiv        uint32 `wgsl:"x_div"`
+	Units       uint32 `wgsl:"units"`
+	RowBytes    uint32 `wgsl:"row_bytes"`
+	ExpertBytes uint32 `wgsl:"expert_bytes"`
+	WBase       uint32 `wgsl:"wbase"`
+	ExpStart    uint32 `wgsl:"exp_start"`
+	ExpCount    uint32 `wgsl:"exp_count"`
+}
+
+type moeCombineParams struct {
+	Rows   uint32 `wgsl:"rows"`
+	Hidden uint32 `wgsl:"hidden"`
+	Used   uint32 `wgsl:"used"`
+}

@@ -1,0 +1,120 @@
+// Attention of q [rows, heads, head_dim] over the cached keys of each row's
+// sequence: key position kp is visible from a query at position pos when
+// kp ≤ pos and, with a window w > 0, pos - kp < w. Grouped-query: head h
+// reads KV head h / (heads / kv_heads).
+//
+// One workgroup per (row, head, split); split s covers the visible key
+// positions [first + s*split_len, first + (s+1)*split_len), first being the
+// oldest visible position. Keys are processed in tiles of WG with an
+// online softmax in f32. With one split the result goes straight to O; with
+// several, each writes (max, sum, acc[head_dim]) to Part for the combine pass.
+const WG: u32 = 64u;
+const MAX_HD: u32 = 256u;
+const NEG: f32 = -3.0e38;
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> Q: array<ACT>;
+@group(0) @binding(2) var<storage, read> KC: array<ACT4>;
+@group(0) @binding(3) var<storage, read> VC: array<ACT4>;
+@group(0) @binding(4) var<storage, read> step: array<i32>;
+@group(0) @binding(5) var<storage, read_write> O: array<ACT>;
+@group(0) @binding(6) var<storage, read_write> Part: array<f32>;
+
+var<workgroup> q_sh: array<vec4<f32>, MAX_HD / 4u>;
+var<workgroup> p_sh: array<f32, WG>;
+var<workgroup> range_sh: vec3<u32>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>,
+        @builtin(num_workgroups) nwg: vec3<u32> /*SG_PARAMS*/) {
+    /*SG_INIT*/
+    let g = wid.x + wid.y * nwg.x;
+    let split = g % P.splits;
+    let rh = g / P.splits;
+    if (rh >= P.rows * P.heads) {
+        return;
+    }
+    let r = rh / P.heads;
+    let h = rh % P.heads;
+    let hd = P.head_dim;
+    if (lid == 0u) {
+        // Step values come from a storage buffer: share them through
+        // workgroup memory so loops over them stay workgroup-uniform.
+        let pos = step[P.pos_off + r];
+        var first = 0;
+        if (P.window > 0u) {
+            first = max(0, pos - i32(P.window) + 1);
+        }
+        let lo = u32(first) + split * P.split_len;
+        let hi = max(lo, min(u32(pos) + 1u, lo + P.split_len));
+        range_sh = vec3<u32>(lo, hi, u32(step[P.slot_off + r / P.t]));
+    }
+    let hd4 = hd / 4u; // head_dim is a multiple of 4; invocation i owns dims 4i..4i+3
+    if (lid < hd4) {
+        let qb = rh * hd + 4u * lid;
+        q_sh[lid] = vec4<f32>(f32(Q[qb]), f32(Q[qb + 1u]), f32(Q[qb + 2u]), f32(Q[qb + 3u]));
+    }
+    let rng = workgroupUniformLoad(&range_sh);
+    let lo = rng.x;
+    let hi = rng.y;
+    let kvh = h / (P.heads / P.kv_heads);
+    let slot_base = rng.z * P.cache_len;
+
+    var m = NEG;
+    var l = 0.0;
+    var acc = vec4<f32>();
+    for (var tile = lo; tile < hi; tile += WG) {
+        let kp = tile + lid;
+        var sc = NEG;
+        if (kp < hi) {
+            let kb = ((slot_base + kp % P.cache_len) * P.kv_heads + kvh) * hd4;
+            var qk = 0.0;
+            for (var d = 0u; d < hd4; d++) {
+                qk += dot(q_sh[d], vec4<f32>(KC[kb + d]));
+            }
+            sc = qk * P.scale;
+            if (P.softcap > 0.0) {
+                sc = tanh(clamp(sc / P.softcap, -15.0, 15.0)) * P.softcap;
+            }
+        }
+        let mn = max(m, wg_max(lid, sc));
+        var p = 0.0;
+        if (kp < hi) {
+            p = exp(sc - mn);
+        }
+        p_sh[lid] = p;
+        let ls = wg_sum(lid, p); // its barriers publish p_sh
+        let corr = exp(m - mn);
+        l = l * corr + ls;
+        let nt = min(WG, hi - tile);
+        if (lid < hd4) {
+            var a = acc * corr;
+            for (var t = 0u; t < nt; t++) {
+                let vb = ((slot_base + (tile + t) % P.cache_len) * P.kv_heads + kvh) * hd4;
+                a += p_sh[t] * vec4<f32>(VC[vb + lid]);
+            }
+            acc = a;
+        }
+        m = mn;
+        workgroupBarrier();
+    }
+    if (P.splits == 1u) {
+        if (lid < hd4) {
+            let o = acc / l;
+            for (var c = 0u; c < 4u; c++) {
+                O[rh * hd + 4u * lid + c] = ACT(o[c]);
+            }
+        }
+        return;
+    }
+    let pb = (rh * P.splits + split) * (hd + 2u);
+    if (lid == 0u) {
+        Part[pb] = m;
+        Part[pb + 1u] = l;
+    }
+    if (lid < hd4) {
+        for (var c = 0u; c < 4u; c++) {
+            Part[pb + 2u + 4u * lid + c] = acc[c];
+        }
+    }
+}

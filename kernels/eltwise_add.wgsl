@@ -1,0 +1,14 @@
+// out[i] = a[i] + b[i] in the activation type (computed in f32).
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> A: array<ACT>;
+@group(0) @binding(2) var<storage, read> B: array<ACT>;
+@group(0) @binding(3) var<storage, read_write> Out: array<ACT>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = gid.x + gid.y * nwg.x * 64u;
+    if (i >= P.n) {
+        return;
+    }
+    Out[i] = ACT(f32(A[i]) + f32(B[i]));
+}

@@ -1,0 +1,20 @@
+// Weight access for Q5_0 rows (22-byte blocks: d f16 | qh u32 | qs[16]); the
+// fifth bit of element e is bit e of qh. A unit is one block.
+@group(0) @binding(1) var<storage, read> W: array<u32>;
+
+fn load_unit(row: u32, u: u32, out: ptr<function, array<f32, UNIT>>) {
+    let base = row + 22u * u;
+    let d = w_f16(base);
+    let qh = w_u32(base + 2u);
+    for (var j = 0u; j < 4u; j++) {
+        let q = w_u32(base + 6u + 4u * j);
+        for (var k = 0u; k < 4u; k++) {
+            let e = 4u * j + k;
+            let b = (q >> (8u * k)) & 0xffu;
+            let lo = (b & 15u) | (((qh >> e) & 1u) << 4u);
+            let hi = (b >> 4u) | (((qh >> (e + 16u)) & 1u) << 4u);
+            (*out)[e] = f32(i32(lo) - 16) * d;
+            (*out)[e + 16u] = f32(i32(hi) - 16) * d;
+        }
+    }
+}
