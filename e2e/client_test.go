@@ -137,10 +137,11 @@ func findModel(models []storeModel, id string) *storeModel {
 
 // workerEval evaluates expr in the extension's current service worker,
 // attaching afresh each time: the harness's Worker caches its first target,
-// which is gone once the worker was stopped and started again.
+// which is gone once the worker was stopped and started again. It waits up
+// to Options.OpTimeout (60 s by default).
 func workerEval[T any](t *testing.T, b *Browser, expr string) T {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(b.Ctx, 60*time.Second)
+	ctx, cancel := context.WithTimeout(b.Ctx, b.opts.OpTimeout)
 	defer cancel()
 	prefix := b.ExtensionURL("")
 	for {
@@ -151,7 +152,7 @@ func workerEval[T any](t *testing.T, b *Browser, expr string) T {
 				continue
 			}
 			wctx, _ := chromedp.NewContext(b.Ctx, chromedp.WithTargetID(tg.TargetID), chromedp.WithDetachOnCancel())
-			v, err := Eval[T](wctx, 60*time.Second, expr)
+			v, err := Eval[T](wctx, b.opts.OpTimeout, expr)
 			require.NoError(t, err)
 			return v
 		}
@@ -200,12 +201,8 @@ func cli(t *testing.T) string {
 			cliErr = err
 			return
 		}
-		dir, err := os.MkdirTemp("", "doppler-e2e-cli-")
-		if err != nil {
-			cliErr = err
-			return
-		}
-		cliPath = filepath.Join(dir, "doppler")
+		// In the ignored .cache/bin, so runs reuse it (go build is incremental).
+		cliPath = filepath.Join(root, ".cache", "bin", "doppler-e2e")
 		cmd := exec.Command("go", "build", "-o", cliPath, "./engine/cmd/doppler")
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {

@@ -3,7 +3,10 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -42,14 +45,23 @@ func TestDownloadResumesAfterDrop(t *testing.T) {
 	path, data := synthGemma(t)
 	want := nativeGreedy(t, path, promptIDs, 8)
 	gs := newGGUFServer(data)
-	gs.cutAt = int64(len(data)) * 45 / 100
+	// Past the first shard (the 4 MiB embedding table is one shard).
+	gs.cutAt = int64(len(data)) * 60 / 100
+	gs.stall = make(chan struct{})
 	srv := Serve(t, gs)
 
 	b := Start(t, Options{})
 	p := openClient(t, b)
 	configureStore(t, b, shardMiB)
-	done := request(t, b, p, fmt.Sprintf(`{type: 'download', id: 'd1', url: %q, modelId: 'synth-gemma3'}`, srv.URL+"/model.gguf"),
-		"done", "error")
+	_, err := EvalPage[any](b, p, fmt.Sprintf(`dp.send({type: 'download', id: 'd1', url: %q, modelId: 'synth-gemma3'})`,
+		srv.URL+"/model.gguf"))
+	require.NoError(t, err)
+	// Chromium drops what it buffered when a connection fails, so let the
+	// worker consume the bytes sent so far before cutting the connection.
+	committed := waitCommitted(t, b, p, gs, "synth-gemma3", shardMiB)
+	close(gs.stall)
+	done, err := EvalPage[protoMsg](b, p, `dp.wait('d1', ['done', 'error'], 50000)`)
+	require.NoError(t, err)
 	require.Equal(t, "done", done.Type, "download failed: %s %s", done.Code, done.Message)
 
 	reqs := gs.served()
@@ -57,7 +69,7 @@ func TestDownloadResumesAfterDrop(t *testing.T) {
 	require.GreaterOrEqual(t, len(reqs), 2, "the drop forces a second request: %+v", reqs)
 	assert.Equal(t, gs.cutAt, reqs[0].Bytes, "the first response was cut")
 	resumeAt := rangeStart(t, reqs[1].Range)
-	assert.Greater(t, resumeAt, int64(0), "the second request resumes with a Range: %+v", reqs)
+	assert.GreaterOrEqual(t, resumeAt, committed, "the second request resumes after the closed shards: %+v", reqs)
 	assert.LessOrEqual(t, resumeAt, gs.cutAt)
 	assert.Equal(t, int64(len(data))-resumeAt, reqs[1].Bytes, "the rest of the file, once")
 
@@ -88,21 +100,11 @@ func TestDownloadSurvivesServiceWorkerRestart(t *testing.T) {
 	_, err := EvalPage[any](b, p, fmt.Sprintf(`dp.send({type: 'download', id: 'd1', url: %q, modelId: 'synth-gemma3'})`, url))
 	require.NoError(t, err)
 
-	// The server stalls mid-file; wait until the worker has committed shards.
-	select {
-	case <-gs.stalled:
-	case <-time.After(40 * time.Second):
-		t.Fatal("the download never reached the stall point")
-	}
-	var committed int64
-	require.Eventually(t, func() bool {
-		if m := findModel(listModels(t, b, p), "synth-gemma3"); m != nil {
-			committed = m.Downloaded
-		}
-		return committed >= 2*shardMiB
-	}, 30*time.Second, 200*time.Millisecond, "shards committed before the stop")
+	committed := waitCommitted(t, b, p, gs, "synth-gemma3", 2*shardMiB)
 
 	// Kill the worker the way the browser does, then let the server go.
+	_, err = chromedp.Call(p.Ctx, serviceworker.Enable, cdp.Empty{})
+	require.NoError(t, err)
 	_, err = chromedp.Call(p.Ctx, serviceworker.StopAllWorkers, cdp.Empty{})
 	require.NoError(t, err)
 	close(gs.stall)
@@ -137,6 +139,59 @@ func TestDownloadSurvivesServiceWorkerRestart(t *testing.T) {
 	got := complete(t, b, "synth-gemma3", "", promptIDs, len(want), true)
 	assert.Equal(t, want, got.Tokens)
 	t.Logf("committed %d before the stop; served %+v", committed, reqs)
+}
+
+func TestDownloadCancelThenResume(t *testing.T) {
+	_, data := synthGemma(t)
+	gs := newGGUFServer(data)
+	gs.cutAt = int64(len(data)) * 60 / 100
+	gs.stall = make(chan struct{})
+	srv := Serve(t, gs)
+
+	b := Start(t, Options{})
+	p := openClient(t, b)
+	configureStore(t, b, shardMiB)
+	_, err := EvalPage[any](b, p, fmt.Sprintf(`dp.send({type: 'download', id: 'd1', url: %q, modelId: 'synth-gemma3'})`,
+		srv.URL+"/model.gguf"))
+	require.NoError(t, err)
+	committed := waitCommitted(t, b, p, gs, "synth-gemma3", shardMiB)
+	// The cancel must not wait for the stalled server.
+	_, err = EvalPage[any](b, p, `dp.send({type: 'cancel', id: 'd1'})`)
+	require.NoError(t, err)
+	end, err := EvalPage[protoMsg](b, p, `dp.wait('d1', ['done', 'error'], 20000)`)
+	require.NoError(t, err)
+	close(gs.stall)
+	assert.Equal(t, "cancelled", end.Code, "%s %s", end.Type, end.Message)
+	m := findModel(listModels(t, b, p), "synth-gemma3")
+	require.NotNil(t, m)
+	assert.False(t, m.Ready)
+	assert.GreaterOrEqual(t, m.Downloaded, committed)
+
+	done := request(t, b, p, `{type: 'download', id: 'd2', modelId: 'synth-gemma3'}`, "done", "error")
+	require.Equal(t, "done", done.Type, "%s %s", done.Code, done.Message)
+	reqs := gs.served()
+	require.Len(t, reqs, 2, "%+v", reqs)
+	assert.GreaterOrEqual(t, rangeStart(t, reqs[1].Range), committed)
+	assert.True(t, findModel(listModels(t, b, p), "synth-gemma3").Ready)
+}
+
+// waitCommitted waits until the server stalled mid-file and the worker has
+// committed at least min source bytes of model id; it returns that count.
+func waitCommitted(t *testing.T, b *Browser, p *Page, gs *ggufServer, id string, min int64) int64 {
+	t.Helper()
+	select {
+	case <-gs.stalled:
+	case <-time.After(40 * time.Second):
+		t.Fatal("the download never reached the stall point")
+	}
+	var committed int64
+	require.Eventually(t, func() bool {
+		if m := findModel(listModels(t, b, p), id); m != nil {
+			committed = m.Downloaded
+		}
+		return committed >= min
+	}, 30*time.Second, 200*time.Millisecond, "shards committed before the cut")
+	return committed
 }
 
 func TestQuotaExceededIsCleanError(t *testing.T) {
@@ -204,4 +259,81 @@ func TestCorruptShardDetected(t *testing.T) {
 	ok := request(t, b, p, `{type: 'task', id: 't2', task: 'summarize', input: {text: 'A short page about nothing.'}, options: {model: 'synth-gemma3', maxTokens: 4}}`,
 		"done", "error")
 	assert.Equal(t, "done", ok.Type, "%s %s", ok.Code, ok.Message)
+}
+
+// llama.cpp's greedy run of stories260K (../shared/models/README.md).
+var (
+	importPrompt = []int32{1, 403, 407, 261, 378}
+	importGreedy = []int32{432, 383, 286, 261, 376, 298, 315, 421, 395, 317, 426, 338, 401, 396, 267, 337, 410, 408, 419, 292, 411, 322, 265, 282, 295, 433, 426, 385, 328, 432, 358, 394}
+)
+
+// sharedModel finds a file of the shared test models: $DOPPLER_TEST_MODELS,
+// else ../shared/models beside the repository (DESIGN.md's lookup).
+func sharedModel(t *testing.T, name string) string {
+	t.Helper()
+	dir := os.Getenv("DOPPLER_TEST_MODELS")
+	if dir == "" {
+		root, err := RepoRoot()
+		require.NoError(t, err)
+		dir = filepath.Join(filepath.Dir(root), "shared", "models")
+	}
+	path := filepath.Join(dir, name)
+	_, err := os.Stat(path)
+	require.NoError(t, err, "the test models are missing: set DOPPLER_TEST_MODELS")
+	return path
+}
+
+// The options page's file input (#import-file) imports stories260K: the
+// page stages the file in OPFS, the worker converts it. The model is listed
+// with its metadata, generates llama.cpp's tokens, and is still there after
+// the browser restarts with the same profile.
+func TestImportLocalGGUF(t *testing.T) {
+	path := sharedModel(t, "stories260K.gguf")
+	info, err := os.Stat(path)
+	require.NoError(t, err)
+	profile := t.TempDir()
+	opts := Options{Flags: map[string]any{"user-data-dir": profile}}
+
+	b := Start(t, opts)
+	options := b.MustOpenPage(t, "options.html")
+	ctx, cancel := context.WithTimeout(options.Ctx, 30*time.Second)
+	defer cancel()
+	_, err = chromedp.Run(ctx, chromedp.SetUploadFiles(chromedp.ID("import-file"), []string{path}))
+	require.NoError(t, err, "options.html must have <input type=file id=import-file>")
+	p := openClient(t, b)
+	var m *storeModel
+	require.Eventually(t, func() bool {
+		for _, x := range listModels(t, b, p) {
+			if x.Ready && x.SourceBytes == info.Size() {
+				m = &x
+				return true
+			}
+		}
+		return false
+	}, 45*time.Second, 250*time.Millisecond, "the imported model is listed ready")
+	assert.Equal(t, "stories260k", m.ID, "the id is the file name, lower-cased")
+	assert.Equal(t, "llama", m.Architecture)
+	assert.Equal(t, "file:stories260K.gguf", m.Source)
+	assert.NotEmpty(t, m.Name)
+	assert.Greater(t, m.Bytes, int64(1_100_000))
+	got := complete(t, b, m.ID, "", importPrompt, len(importGreedy), true)
+	assert.Equal(t, importGreedy, got.Tokens, "llama.cpp's greedy tokens")
+	// The staged copy is gone.
+	staged, err := EvalPage[int](b, p, `(async () => {
+		const root = await navigator.storage.getDirectory();
+		let n = 0;
+		try { for await (const _ of (await root.getDirectoryHandle('import-staging')).keys()) n++; } catch (e) {}
+		return n;
+	})()`)
+	require.NoError(t, err)
+	assert.Zero(t, staged, "the staged file is removed after the import")
+	b.Close()
+
+	b2 := Start(t, opts)
+	p2 := openClient(t, b2)
+	again := findModel(listModels(t, b2, p2), m.ID)
+	require.NotNil(t, again, "the model survives a browser restart")
+	assert.Equal(t, *m, *again)
+	got2 := complete(t, b2, m.ID, "", importPrompt, 8, true)
+	assert.Equal(t, importGreedy[:8], got2.Tokens)
 }

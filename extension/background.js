@@ -11,10 +11,12 @@
 // events or extension API calls; "receiving an event or calling an extension
 // API resets this timer" (developer.chrome.com/docs/extensions/develop/
 // concepts/service-workers/lifecycle, Chrome 110+). So while a task or
-// download runs or waits, while a side panel is connected, and for WARM_MS
+// download runs or waits, while a side panel is connected, and for warmMs
 // after the last request (the loaded model stays in GPU memory that long),
-// the worker calls chrome.runtime.getPlatformInfo() every KEEPALIVE_MS.
-// After WARM_MS idle it unloads the model and lets itself be stopped.
+// the worker calls chrome.runtime.getPlatformInfo() every keepAliveMs
+// (tuning: 20 s, 5 min). After warmMs idle it unloads the model and lets
+// itself be stopped: a later request loads it again (the cold cost is the
+// load time in the done message's stats.loadMs).
 //
 // Results. Every task, download and import is a job keyed by its request
 // id, kept in memory and in chrome.storage.session (which outlives the
@@ -27,8 +29,8 @@ importScripts('wasm_exec.js');
 importScripts('worker/menus.js');
 
 const PORT_NAME = 'doppler';
-const KEEPALIVE_MS = 20 * 1000;
-const WARM_MS = 5 * 60 * 1000;
+// Lifetime timings; a test may shorten them.
+const tuning = { keepAliveMs: 20 * 1000, warmMs: 5 * 60 * 1000 };
 const MAX_KEPT_JOBS = 20;
 const PERSIST_TEXT_MS = 1000;
 const CODES = new Set(['no-webgpu', 'no-model', 'too-big-for-gpu', 'context-overflow', 'quota', 'network',
@@ -243,29 +245,30 @@ async function pump() {
   if (running || queue.length === 0) return;
   const job = queue.shift();
   running = job;
+  const rid = job.requestId; // replies carry the id as the UI sent it
   job.state = 'running';
   persist(job);
-  queue.forEach((j, i) => emit(j, { type: 'queued', id: j.id, position: i + 1 }));
+  queue.forEach((j, i) => emit(j, { type: 'queued', id: j.requestId, position: i + 1 }));
   keepAlive();
   try {
     const engine = await startEngine();
     const res = await engine.task(job.request,
       (text) => {
         job.text += text;
-        emit(job, { type: 'token', id: job.id, text });
+        emit(job, { type: 'token', id: rid, text });
         persist(job, true);
       },
       (ev) => {
         if (ev.note) {
           job.note = ev.note;
-          emit(job, { type: 'note', id: job.id, note: ev.note });
+          emit(job, { type: 'note', id: rid, note: ev.note });
         }
-        if (ev.parts) emit(job, { type: 'progress', id: job.id, phase: 'parts', bytes: ev.parts.done, total: ev.parts.total, rate: 0 });
+        if (ev.parts) emit(job, { type: 'progress', id: rid, phase: 'parts', bytes: ev.parts.done, total: ev.parts.total, rate: 0 });
       });
     finish(job, { state: 'done', text: res.text, stop: res.stop, stats: res.stats, note: res.note });
-    emit(job, { type: 'done', id: job.id, stop: res.stop, stats: res.stats, text: res.text, note: res.note });
+    emit(job, { type: 'done', id: rid, stop: res.stop, stats: res.stats, text: res.text, note: res.note });
   } catch (err) {
-    const e = errorMsg(job.id, err);
+    const e = errorMsg(rid, err);
     finish(job, { state: 'error', code: e.code, message: e.message });
     emit(job, e);
   } finally {
@@ -299,7 +302,9 @@ function startTask(port, msg) {
 
 // ---- downloads and imports (outside the generation queue) ----
 
-async function runStoreJob(port, msg, kind, call) {
+// runStoreJob runs a download or import as job msg.id. hint, when set, is
+// added to a network error's message (a missing host permission).
+async function runStoreJob(port, msg, kind, call, hint) {
   const id = String(msg.id);
   const old = jobs.get(id);
   if (old && (old.state === 'queued' || old.state === 'running')) {
@@ -326,6 +331,7 @@ async function runStoreJob(port, msg, kind, call) {
     emit(job, { type: 'done', id: msg.id, stop: 'complete', model, stats: { bytes: model.bytes, sourceBytes: model.sourceBytes } });
   } catch (err) {
     const e = errorMsg(msg.id, err);
+    if (hint && e.code === 'network') e.message += ` ${hint}`;
     finish(job, { state: 'error', code: e.code, message: e.message });
     emit(job, e);
   } finally {
@@ -350,6 +356,22 @@ async function broadcastModels() {
   }
 }
 
+// permissionHint says which host permission a download from url may lack.
+// Without it the worker's fetch is subject to CORS (optional_host_permissions
+// in the manifest: the options page requests the origin on the user's
+// click); servers that allow CORS work either way.
+async function permissionHint(url) {
+  if (!url) return null;
+  let origin;
+  try {
+    origin = new URL(url).origin;
+  } catch (err) {
+    return null;
+  }
+  const granted = await chrome.permissions.contains({ origins: [`${origin}/*`] }).catch(() => true);
+  return granted ? null : `Doppler may need your permission to download from ${origin}: allow it when asked and try again.`;
+}
+
 // ---- keep-alive and warm model ----
 
 let lastRequest = 0;
@@ -361,12 +383,12 @@ function busy() {
 }
 
 // keepAlive (re)arms the heartbeat while there is a reason to live, and
-// unloads the model once WARM_MS passed since the last request.
+// unloads the model once tuning.warmMs passed since the last request.
 function keepAlive() {
   if (keepAliveTimer) return;
   const tick = async () => {
     keepAliveTimer = null;
-    const warm = Date.now() - lastRequest < WARM_MS;
+    const warm = Date.now() - lastRequest < tuning.warmMs;
     if (!busy() && !warm && enginePromise) {
       try {
         const engine = await enginePromise;
@@ -377,10 +399,10 @@ function keepAlive() {
     }
     if (busy() || warm || sidePanels > 0) {
       chrome.runtime.getPlatformInfo().catch(() => {}); // resets the 30 s idle timer
-      keepAliveTimer = setTimeout(tick, KEEPALIVE_MS);
+      keepAliveTimer = setTimeout(tick, tuning.keepAliveMs);
     }
   };
-  keepAliveTimer = setTimeout(tick, KEEPALIVE_MS);
+  keepAliveTimer = setTimeout(tick, tuning.keepAliveMs);
 }
 
 // ---- messages ----
@@ -420,7 +442,7 @@ async function handle(port, msg) {
         if (!job) return send(port, { type: 'result', id, state: 'unknown' });
         subscribe(job.id, port);
         if (job.state === 'error') return send(port, { type: 'error', id, code: job.code, message: job.message, text: job.text });
-        return send(port, resultMsg(job));
+        return send(port, { ...resultMsg(job), id });
       }
       case 'jobs': {
         await restored;
@@ -432,11 +454,13 @@ async function handle(port, msg) {
       }
       case 'models':
         return send(port, await modelsMsg(id));
-      case 'download':
+      case 'download': {
         await restored;
         lastRequest = Date.now();
         return runStoreJob(port, msg, 'download', (engine, onProgress) =>
-          engine.download({ id: String(id), url: msg.url, catalogId: msg.catalogId, modelId: msg.modelId, name: msg.name, sha256: msg.sha256 }, onProgress));
+          engine.download({ id: String(id), url: msg.url, catalogId: msg.catalogId, modelId: msg.modelId, name: msg.name, sha256: msg.sha256 }, onProgress),
+        await permissionHint(msg.url));
+      }
       case 'import':
         await restored;
         lastRequest = Date.now();

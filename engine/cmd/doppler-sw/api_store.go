@@ -23,7 +23,7 @@ import (
 //	importStaged(req, onProgress)    → store.Model; req {id, path, name}: converts the GGUF an
 //	                                   extension page wrote to OPFS at path (under import-staging/),
 //	                                   then removes that file
-//	delete(modelId)                  → null
+//	delete(modelId)                  → null (after a generation running on it ends)
 //	usage()                          → {usage, quota, models}
 //	cancel(id)                       → bool: stops the job (download, import or task) of request id
 //	configure({shardSize, retries, backoffMs}) → null (tests: shard size of new downloads)
@@ -108,7 +108,11 @@ func init() {
 			if err != nil {
 				return nil, codedError(err)
 			}
+			// A generation using the model finishes first: its GPU buffers
+			// must not go away under it.
+			theHost.gen.Lock()
 			theHost.unloadIf(id)
+			theHost.gen.Unlock()
 			if err := st.Delete(id); err != nil {
 				return nil, codedError(err)
 			}

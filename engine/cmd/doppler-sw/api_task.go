@@ -4,8 +4,8 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/doppler-engine/doppler/engine/sample"
@@ -150,6 +150,10 @@ type taskOptions struct {
 	TopK        int     `json:"topK"`
 	TopP        float32 `json:"topP"`
 	Seed        uint64  `json:"seed"`
+	// ContextSize caps the tokens one generation may hold (prompt and
+	// answer): less GPU memory for the KV cache, longer inputs split sooner.
+	// 0: min(model context, taskContext).
+	ContextSize int `json:"contextSize"`
 	// summarize (Chrome's Summarizer values); rewrite uses Format too
 	Type   string `json:"type"`
 	Length string `json:"length"`
@@ -159,6 +163,10 @@ type taskOptions struct {
 	Action string `json:"action"`
 	Tone   string `json:"tone"`
 }
+
+// minTaskContext is the smallest context the tasks work in (engine/tasks
+// refuses less: its prompt wording alone takes ~100 tokens).
+const minTaskContext = 256
 
 // taskResult is what a finished task resolves with.
 type taskResult struct {
@@ -221,6 +229,13 @@ func runTask(e *engine, req *taskRequest, onToken, onEvent safejs.Value) (*taskR
 	counter := &countingGen{inner: lm.gen}
 	te.Gen = counter
 	defer func() { te.Gen = lm.gen }()
+	defer func(n int) { te.Context = n }(te.Context)
+	if n := req.Options.ContextSize; n > 0 {
+		te.Context = max(minTaskContext, n)
+		if c := lm.src.Config().ContextLength; c > 0 {
+			te.Context = min(te.Context, c)
+		}
+	}
 	te.Sampling = sample.Params{Temperature: req.Options.Temperature, TopK: req.Options.TopK, TopP: req.Options.TopP, Seed: req.Options.Seed}
 
 	var firstText time.Time
@@ -292,7 +307,7 @@ func runTask(e *engine, req *taskRequest, onToken, onEvent safejs.Value) (*taskR
 // classify gives a model error its store code: a shard whose SHA-256 no
 // longer matches marks the model corrupt (and unloads it).
 func (h *host) classify(id string, err error) error {
-	if err == nil || strings.Contains(err.Error(), "context canceled") {
+	if err == nil || errors.Is(err, context.Canceled) {
 		return err
 	}
 	st, serr := h.store()

@@ -15,10 +15,40 @@ import (
 // token read-backs: fewer waits per token, tokens stream in groups this big.
 const stepsPerSubmit = 4
 
-// gpuGenerator is tasks.Generator over the WebGPU runtime: one session per
-// generation, sized for the prompt and the answer.
+// gpuGenerator is tasks.Generator over the WebGPU runtime. It keeps its
+// session (KV cache and the step graphs it captured) between generations,
+// growing it when a longer one is needed: capturing a step shape costs far
+// more than replaying it. Generations are serialized (host.gen).
 type gpuGenerator struct {
-	m *runtime.Model
+	m      *runtime.Model
+	s      *runtime.Session
+	length int
+}
+
+// session returns a session of at least need positions.
+func (g *gpuGenerator) session(need int) (*runtime.Session, error) {
+	if g.s != nil && g.length >= need {
+		return g.s, nil
+	}
+	g.close()
+	// Round up so a slightly longer prompt next time reuses the session.
+	length := max(need, 512)
+	if c := g.m.Config.ContextLength; c > 0 {
+		length = max(min(length, c), need)
+	}
+	s, err := g.m.NewSession(1, length)
+	if err != nil {
+		return nil, err
+	}
+	g.s, g.length = s, length
+	return s, nil
+}
+
+func (g *gpuGenerator) close() {
+	if g.s != nil {
+		g.s.Close()
+		g.s, g.length = nil, 0
+	}
 }
 
 var _ tasks.Generator = (*gpuGenerator)(nil)
@@ -31,11 +61,10 @@ func (g *gpuGenerator) Generate(ctx context.Context, prompt []int32, opts tasks.
 		}
 		length = min(length, c)
 	}
-	s, err := g.m.NewSession(1, length)
+	s, err := g.session(length)
 	if err != nil {
 		return nil, "", err
 	}
-	defer s.Close()
 
 	// onToken returning false stops the generation: the runtime has no such
 	// callback, so cancel its context and report "stopped".

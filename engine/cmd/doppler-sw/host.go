@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 	"time"
 
@@ -64,6 +65,9 @@ type loadedModel struct {
 }
 
 func (m *loadedModel) close() {
+	if g, ok := m.gen.(*gpuGenerator); ok {
+		g.close()
+	}
 	if m.gpu != nil {
 		m.gpu.Close()
 	}
@@ -83,6 +87,7 @@ func (h *host) store() (*store.Store, error) {
 	}
 	o := h.storeOpt
 	o.Estimate = opfs.Estimate
+	o.Client = &http.Client{Transport: cancelableTransport{base: http.DefaultTransport}}
 	st, err := store.New(root, o)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,72 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/doppler-engine/doppler/engine/gpu"
+	"github.com/doppler-engine/doppler/engine/runtime"
+	"github.com/doppler-engine/doppler/engine/tasks"
+	"github.com/doppler-engine/doppler/engine/webjs"
+	"github.com/doppler-engine/doppler/storage/store"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestRewriteAction(t *testing.T) {
+	for _, c := range []struct {
+		action, tone string
+		want         tasks.RewriteOptions
+		bad          bool
+	}{
+		{action: "formal", want: tasks.RewriteOptions{Tone: tasks.ToneMoreFormal}},
+		{action: "casual", want: tasks.RewriteOptions{Tone: tasks.ToneMoreCasual}},
+		{action: "shorter", want: tasks.RewriteOptions{Length: tasks.LengthShorter}},
+		{action: "longer", want: tasks.RewriteOptions{Length: tasks.LengthLonger}},
+		{action: "grammar", want: tasks.RewriteOptions{Mode: tasks.ModeFixGrammar}},
+		{action: "", tone: "more-casual", want: tasks.RewriteOptions{Tone: tasks.ToneMoreCasual}},
+		{action: "rewrite", want: tasks.RewriteOptions{}},
+		{action: "louder", bad: true},
+		{tone: "angry", bad: true},
+	} {
+		t.Run(c.action+"/"+c.tone, func(t *testing.T) {
+			got, err := rewriteAction(taskOptions{Action: c.action, Tone: c.tone})
+			if c.bad {
+				require.Error(t, err)
+				return
+			}
+			require.NoError(t, err)
+			// Compare what the action sets; ValidateRewriteOptions fills the rest.
+			want, err := tasks.ValidateRewriteOptions(c.want)
+			require.NoError(t, err)
+			assert.Equal(t, want, got)
+		})
+	}
+}
+
+func TestCodeOf(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		code string
+	}{
+		{&store.Error{Code: store.CodeQuota, Message: "full"}, "quota"},
+		{fmt.Errorf("loading: %w", &store.Error{Code: store.CodeCorruptModel, Message: "bad"}), "corrupt-model"},
+		{context.Canceled, "cancelled"},
+		{fmt.Errorf("gen: %w", &runtime.ContextError{Tokens: 9000, Context: 8192}), "context-overflow"},
+		{fmt.Errorf("open: %w", gpu.ErrNoWebGPU), "no-webgpu"},
+		{&gpu.Error{Filter: "out-of-memory", Message: "no room"}, "too-big-for-gpu"},
+		{errors.New("token_embd.weight: 9 bytes exceed the GPU's largest buffer (8 bytes): the model is too big for this GPU"), "too-big-for-gpu"},
+		{errors.New("something else"), "internal"},
+	} {
+		code, msg := codeOf(c.err)
+		assert.Equal(t, c.code, code, "%v", c.err)
+		assert.NotEmpty(t, msg)
+		var je *webjs.Error
+		require.ErrorAs(t, codedError(c.err), &je)
+		assert.Equal(t, c.code, je.Name, "the rejection's name is the code")
+	}
+}
