@@ -61,6 +61,13 @@ func NewAttention(ctx context.Context, c *Context) (*Attention, error) {
 	return &Attention{c: c, appendK: appendK, attn: attn, reduce: reduce}, nil
 }
 
+// Decode attention aims for at least this many workgroups, each covering at
+// least attnMinSplit key positions (fewer would make the combine dominate).
+const (
+	attnTargetGroups = 256
+	attnMinSplit     = 32
+)
+
 // Prepare stores k, v [B*T, KVHeads, HeadDim] into kc, vc at the step's
 // positions, then writes out [B*T, Heads*HeadDim] = attention of q
 // [B*T, Heads, HeadDim] over each row's visible cached keys.
@@ -76,17 +83,21 @@ func (a *Attention) Prepare(q, k, v, kc, vc, step, out gpu.Binding, s AttnShape)
 	if err := d.add(a.appendK, ap, groupsFor(rows*s.KVHeads*s.HeadDim), k, v, step, kc, vc); err != nil {
 		return fail(err)
 	}
-	split := s.SplitLen
-	if split <= 0 {
-		split = s.CacheLen
-		if rows*s.Heads < 256 {
-			split = 256
-		}
-	}
 	// A query sees at most CacheLen keys (Window with a window).
 	visible := s.CacheLen
 	if s.Window > 0 {
 		visible = min(visible, s.Window)
+	}
+	split := s.SplitLen
+	if split <= 0 {
+		split = s.CacheLen
+		if rows*s.Heads < attnTargetGroups {
+			// Decode: few (row, head) pairs would leave most of the GPU idle
+			// while each workgroup walks hundreds of keys; spread the keys
+			// over enough workgroups and let the combine pass merge them.
+			want := (attnTargetGroups + rows*s.Heads - 1) / (rows * s.Heads)
+			split = max(attnMinSplit, (visible+want-1)/want)
+		}
 	}
 	split = min(split, visible)
 	splits := (visible + split - 1) / split
