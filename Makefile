@@ -80,6 +80,7 @@ test-e2e: build
 # engine reports.
 demo: build
 	$(GO) run ./e2e/cmd/demo
+	@echo "screenshots of the popup, side panel and options page (saved by make test-e2e): $(ROOT)/e2e/artifacts/screens/"
 
 # Reference checks against other runtimes: every build/oracle/*.sh must pass.
 oracle: setup

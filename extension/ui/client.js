@@ -107,6 +107,36 @@ export class Client {
     return { id, done, cancel: () => this.cancel(id) };
   }
 
+  // attach re-joins a task started by an earlier page (the popup closes
+  // whenever the user clicks elsewhere): the worker answers with the job's
+  // result so far and streams the rest. on.result(msg) gets that snapshot;
+  // it resolves like stream, or with {type:'unknown'} when the worker no
+  // longer knows the job.
+  attach(id, on = {}) {
+    const done = new Promise((resolve) => {
+      this.handlers.set(id, {
+        onMessage: (reply) => {
+          if (reply.type === 'result') {
+            on.result?.(reply);
+            if (reply.state === 'unknown' || reply.state === 'done') {
+              this.handlers.delete(id);
+              resolve(reply.state === 'done' ? { ...reply, type: 'done' } : { type: 'unknown', id });
+            }
+            return;
+          }
+          on[reply.type]?.(reply);
+          if (reply.type === 'done' || reply.type === 'error') {
+            this.handlers.delete(id);
+            resolve(reply);
+          }
+        },
+        onDisconnect: () => resolve(workerGone(id)),
+      });
+    });
+    this.post({ type: 'attach', id });
+    return { id, done, cancel: () => this.cancel(id) };
+  }
+
   cancel(id) {
     if (!this.handlers.has(id)) return;
     try {

@@ -131,8 +131,12 @@ export function modelName(m) {
 // requestStatus asks the worker for its status, shows it in #status when the
 // page has one, and sets body[data-status] to ready or unavailable. The
 // promise is window.dopplerStatus (e2e tests read it).
+let statusSeq = 0;
+
 export function requestStatus() {
-  const p = client.request({ type: 'status' }, ['status', 'error']).then((msg) => {
+  // Status requests start no job in the worker, so plain numbers (1 for a
+  // page's first) cannot collide with the string ids of tasks.
+  const p = client.request({ type: 'status', id: ++statusSeq }, ['status', 'error']).then((msg) => {
     const box = document.getElementById('status');
     if (box) showStatus(box, msg);
     document.body.dataset.status = msg.webgpu ? 'ready' : 'unavailable';
@@ -195,15 +199,15 @@ export async function readPage(tab) {
       files: ['vendor/Readability.js', 'content/extract.js'],
     });
   } catch (err) {
+    // Without a host permission or an activeTab grant Chrome hides the
+    // tab's URL: its error names the kind of page.
     const m = String(err && err.message);
-    if (/cannot be scripted|cannot access|extensions gallery|chrome:\/\/|Missing host permission|permission/i.test(m)) {
-      throw new UnreadablePage(
-        tab.url
-          ? 'Chrome does not let Doppler read this page. Click Doppler’s toolbar button on the page first, or select text and use the right-click menu.'
-          : 'Chrome does not let extensions read this page.',
-      );
+    if (/extensions gallery|webstore/i.test(m)) throw new UnreadablePage(unreadableReason('https://chromewebstore.google.com/'));
+    if (/chrome:\/\/|chrome-extension:\/\/|chrome-untrusted:|devtools:/i.test(m)) throw new UnreadablePage(unreadableReason('chrome://x'));
+    if (/pdf/i.test(m)) throw new UnreadablePage(unreadableReason('x:/a.pdf'));
+    if (/cannot be scripted|cannot access|permission/i.test(m)) {
+      throw new UnreadablePage('Chrome does not let Doppler read this page. Click Doppler’s toolbar button on the page first, or select text and use the right-click menu.');
     }
-    if (/PDF|pdf/.test(m)) throw new UnreadablePage(unreadableReason('x:/a.pdf'));
     throw new UnreadablePage(`Doppler could not read this page: ${m}`);
   }
   const page = results && results[results.length - 1] && results[results.length - 1].result;

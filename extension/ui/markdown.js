@@ -303,15 +303,26 @@ function inlineNodes(doc, nodes) {
   return frag;
 }
 
-function blockNodes(doc, blocks) {
+// headingLevels maps the output's heading levels onto consecutive HTML
+// levels from base: model headings sit inside the page's own outline, so
+// the output's top heading never competes with the page title and no level
+// is skipped (screen reader users navigate by them).
+function headingLevels(blocks, base) {
+  const used = new Set();
+  const walk = (bs) => bs.forEach((b) => (b.kind === 'heading' ? used.add(b.level) : b.kind === 'quote' && walk(b.blocks)));
+  walk(blocks);
+  const map = new Map();
+  [...used].sort((a, b) => a - b).forEach((lv, i) => map.set(lv, Math.min(6, base + i)));
+  return map;
+}
+
+function blockNodes(doc, blocks, levels) {
   const frag = doc.createDocumentFragment();
   for (const b of blocks) {
     let el;
     switch (b.kind) {
       case 'heading':
-        // Model headings sit inside the page's own outline: h1 of the output
-        // becomes the page's h3, never a second page title.
-        el = doc.createElement('h' + Math.min(6, b.level + 2));
+        el = doc.createElement('h' + levels.get(b.level));
         el.append(inlineNodes(doc, parseInline(b.text)));
         break;
       case 'para':
@@ -336,7 +347,7 @@ function blockNodes(doc, blocks) {
         break;
       case 'quote':
         el = doc.createElement('blockquote');
-        el.append(blockNodes(doc, b.blocks));
+        el.append(blockNodes(doc, b.blocks, levels));
         break;
       case 'hr':
         el = doc.createElement('hr');
@@ -348,9 +359,12 @@ function blockNodes(doc, blocks) {
 }
 
 // renderMarkdown replaces the children of container with text rendered as
-// markdown.
+// markdown. The output's headings start at the container's
+// data-heading-base level (default 3).
 export function renderMarkdown(container, text) {
-  container.replaceChildren(blockNodes(container.ownerDocument, parseBlocks(text)));
+  const blocks = parseBlocks(text);
+  const base = Number(container.dataset.headingBase) || 3;
+  container.replaceChildren(blockNodes(container.ownerDocument, blocks, headingLevels(blocks, base)));
 }
 
 // renderPlain replaces the children of container with text as paragraphs

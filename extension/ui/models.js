@@ -43,6 +43,30 @@ export function showProgress(bar, textEl, p) {
   if (textEl) textEl.textContent = text;
 }
 
+// requestOrigins asks for the host permission the worker's fetch of url
+// needs (protocol.md "Download permissions"). Call it first thing in a click
+// handler: Chrome shows the prompt only during the user's gesture. It
+// resolves false when refused or not asked (the download may still work
+// where the server allows CORS).
+export function requestOrigins(url) {
+  let origins;
+  if (!/^https?:\/\//i.test(url)) return Promise.resolve(false);
+  try {
+    origins = [new URL(url).origin + '/*'];
+  } catch {
+    return Promise.resolve(false);
+  }
+  if (/(^|\.)(huggingface\.co|hf\.co)$/.test(new URL(url).hostname)) {
+    // Hugging Face file URLs redirect to its CDN hosts.
+    origins.push('https://*.hf.co/*', 'https://*.huggingface.co/*');
+  }
+  try {
+    return chrome.permissions.request({ origins }).catch(() => false);
+  } catch {
+    return Promise.resolve(false);
+  }
+}
+
 // download starts a download ({catalogId} or {url}) and reports progress;
 // it resolves with the final done or error reply.
 export function download(what, onProgress) {

@@ -6,7 +6,7 @@ import { client, newID } from './client.js';
 import {
   loadSettings, saveSettings, errorText, requestStatus, el, formatBytes, fillLanguages,
 } from './common.js';
-import { listModels, download, showProgress } from './models.js';
+import { listModels, showProgress, requestOrigins } from './models.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -49,7 +49,7 @@ async function refresh() {
       }, 'Delete');
       const actions = el('td', {}, del);
       if (!m.ready && !m.active && !m.corrupt && m.downloaded > 0) {
-        actions.prepend(el('button', { type: 'button', onclick: () => startJob(m.name || m.id, { modelId: m.id }) }, 'Resume'), ' ');
+        actions.prepend(el('button', { type: 'button', onclick: () => startJob(m.name || m.id, { modelId: m.id }, m.source) }, 'Resume'), ' ');
       }
       return el('tr', { 'data-model': m.id },
         el('td', {}, radio),
@@ -74,7 +74,7 @@ async function refresh() {
         el('td', {},
           installedCatalog.has(c.id)
             ? el('span', { class: 'muted' }, 'Installed')
-            : el('button', { type: 'button', 'aria-label': `Download ${c.name}`, onclick: () => startJob(c.name, { catalogId: c.id }) }, 'Download'),
+            : el('button', { type: 'button', 'aria-label': `Download ${c.name}`, onclick: () => startJob(c.name, { catalogId: c.id }, c.url) }, 'Download'),
         ),
       ),
     ),
@@ -127,9 +127,12 @@ function jobRow(name) {
   return { id, li, bar, text, stop };
 }
 
-// startJob downloads {catalogId} | {url} | {modelId} (resume).
-async function startJob(name, what) {
+// startJob downloads {catalogId} | {url} | {modelId} (resume); url is the
+// file's address, for the host permission (asked first, in the click).
+async function startJob(name, what, url) {
+  const allowed = url ? requestOrigins(url) : null;
   const row = jobRow(name);
+  await allowed;
   const job = client.stream({ type: 'download', ...what }, { progress: (p) => showProgress(row.bar, row.text, p) });
   row.stop.onclick = () => job.cancel();
   refresh();
@@ -201,12 +204,12 @@ drop.addEventListener('drop', (e) => {
 $('url-form').addEventListener('submit', (e) => {
   e.preventDefault();
   const url = $('model-url').value.trim();
-  if (!/^https:\/\//i.test(url)) {
+  if (!/^https:\/\//i.test(url) && !/^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\//i.test(url)) {
     $('models-error').textContent = 'Give the https:// address of a .gguf file.';
     return;
   }
   $('model-url').value = '';
-  startJob(url.split('/').pop() || url, { url });
+  startJob(url.split('/').pop() || url, { url }, url);
 });
 
 // Generation settings ------------------------------------------------------------

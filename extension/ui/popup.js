@@ -8,7 +8,7 @@ import {
   loadSettings, saveSettings, generationOptions, errorText, requestStatus, targetTab, readPage,
   copyText, fillLanguages, modelName, UnreadablePage,
 } from './common.js';
-import { listModels, download, showProgress } from './models.js';
+import { listModels, download, showProgress, requestOrigins } from './models.js';
 import { StreamView } from './stream.js';
 
 const $ = (id) => document.getElementById(id);
@@ -35,6 +35,7 @@ const ui = {
 const view = new StreamView($('output'));
 
 let page = null; // the extracted page
+let tabId = 0; // the tab it came from
 let engineOK = false;
 let running = null; // the running request
 let lastRequest = null; // the last task request sent (tests replay it on the engine)
@@ -61,6 +62,7 @@ async function init() {
   applyStatus(status);
   setState('idle');
   window.dopplerReady = true;
+  if (engineOK) await resume();
 }
 
 function applyStatus(status) {
@@ -79,10 +81,14 @@ function applyStatus(status) {
     ui.model.textContent = modelName(status.model);
     return;
   }
-  // No model loaded yet: is one installed at all?
-  listModels()
-    .then(({ installed }) => {
-      if (!installed.some((m) => m.ready)) showSetup();
+  // No model loaded yet: show the one that will run (the default, else the
+  // engine's pick, the first ready one), or offer one when none is installed.
+  Promise.all([listModels(), loadSettings()])
+    .then(([{ installed }, settings]) => {
+      const ready = installed.filter((m) => m.ready);
+      if (!ready.length) return showSetup();
+      const m = ready.find((r) => r.id === settings.defaultModel) || ready[0];
+      if (!ui.model.textContent) ui.model.textContent = m.id;
     })
     .catch(() => {});
 }
@@ -91,6 +97,7 @@ async function loadPage() {
   try {
     const tab = await targetTab();
     if (!tab) throw new UnreadablePage('There is no tab to read.');
+    tabId = tab.id;
     page = await readPage(tab);
     ui.title.textContent = page.title || tab.title || page.url;
   } catch (err) {
@@ -102,7 +109,8 @@ async function loadPage() {
 }
 
 async function summarize() {
-  if (!page || running) return;
+  if (!page || running || document.body.dataset.state === 'running') return;
+  setState('running');
   const settings = await loadSettings();
   ui.notice.textContent = '';
   ui.error.textContent = '';
@@ -126,25 +134,38 @@ async function summarize() {
     options,
   };
   lastRequest = request;
-  running = client.stream(
-    request,
-    {
-      token: (m) => view.append(m.text || ''),
-      note: (m) => showNote(m.text || m.note),
-      progress: (m) => showTaskProgress(m),
-      status: (m) => {
-        if (m.model) ui.model.textContent = modelName(m.model);
-        if (m.note) showNote(m.note);
-      },
+  running = client.stream(request, streamHandlers());
+  remember(running.id, format);
+  finish(await running.done);
+}
+
+// streamHandlers are the reactions to a summary's stream (new or attached).
+function streamHandlers() {
+  return {
+    token: (m) => {
+      if (ui.progress.textContent.startsWith('Waiting')) ui.progress.textContent = '';
+      view.append(m.text || '');
     },
-  );
-  const end = await running.done;
+    note: (m) => showNote(m.text || m.note),
+    progress: (m) => showTaskProgress(m),
+    queued: (m) => {
+      if (m.position > 0) ui.progress.textContent = `Waiting for ${m.position} other request${m.position > 1 ? 's' : ''} to finish…`;
+    },
+    status: (m) => {
+      if (m.model) ui.model.textContent = modelName(m.model);
+      if (m.note) showNote(m.note);
+    },
+  };
+}
+
+// finish shows how a summary's stream ended.
+function finish(end) {
   running = null;
   view.finish();
   ui.progress.textContent = '';
   if (end.type === 'done') {
     if (end.note) showNote(end.note);
-    if (end.model) ui.model.textContent = modelName(end.model);
+    if (end.stats && end.stats.model) ui.model.textContent = end.stats.model;
     ui.stats.textContent = statsText(end.stats);
     setState('done');
   } else {
@@ -153,6 +174,47 @@ async function summarize() {
     document.body.dataset.errorCode = end.code;
     setState(end.code === 'cancelled' ? 'cancelled' : 'error');
   }
+}
+
+// The popup closes whenever the user clicks elsewhere, but the worker
+// finishes the summary anyway: the popup remembers its last request per tab
+// (chrome.storage.session) and shows it again, still streaming or done,
+// when reopened on the same page within RESUME_MS.
+const RESUME_MS = 30 * 60 * 1000;
+
+function rememberKey() {
+  return `popup:${tabId}`;
+}
+
+function remember(id, format) {
+  if (!tabId) return;
+  chrome.storage.session.set({ [rememberKey()]: { id, format, url: page && page.url, at: Date.now() } }).catch(() => {});
+}
+
+async function resume() {
+  if (!tabId || !page) return;
+  const key = rememberKey();
+  const saved = (await chrome.storage.session.get(key))[key];
+  if (!saved || saved.url !== page.url || Date.now() - saved.at > RESUME_MS) return;
+  ui.format.value = saved.format;
+  view.start(saved.format);
+  setState('running');
+  running = client.attach(saved.id, {
+    ...streamHandlers(),
+    result: (r) => {
+      if (r.text) view.append(r.text);
+      if (r.note) showNote(r.note);
+    },
+  });
+  const end = await running.done;
+  if (end.type === 'unknown') {
+    running = null;
+    view.finish();
+    setState('idle');
+    return;
+  }
+  if (end.type === 'error' && end.text) view.append(end.text);
+  finish(end);
 }
 
 function showNote(text) {
@@ -187,10 +249,12 @@ async function showSetup() {
   document.body.dataset.problem = 'no-model';
   const select = $('setup-model');
   const button = $('setup-download');
+  const urls = new Map(); // catalog id -> file URL
   try {
     const { catalog } = await listModels();
     select.replaceChildren(
       ...catalog.map((m) => {
+        urls.set(m.id, m.url);
         const o = document.createElement('option');
         o.value = m.id;
         o.textContent = `${m.name} (${Math.round((m.bytes || 0) / 1e6)} MB)`;
@@ -202,7 +266,9 @@ async function showSetup() {
   }
   button.disabled = !select.options.length;
   button.onclick = async () => {
+    const allowed = requestOrigins(urls.get(select.value) || '');
     button.disabled = true;
+    await allowed;
     $('setup-progress-label').hidden = false;
     const bar = $('setup-progress');
     const end = await download({ catalogId: select.value }, (p) => showProgress(bar, $('setup-progress-text'), p));

@@ -53,11 +53,18 @@ async function runAction(action) {
   if (act.running) act.running.cancel();
   const settings = await loadSettings();
   act.box.hidden = false;
+  setActionState('running');
   act.title.textContent = action.label;
   act.notice.textContent = '';
   act.error.textContent = '';
   act.status.textContent = '';
   act.replace.hidden = true;
+  if (noWebGPU) {
+    act.source.textContent = action.text || '';
+    act.error.textContent = errorText({ code: 'no-webgpu' });
+    setActionState('error');
+    return;
+  }
 
   let text = action.text || '';
   let editable = !!action.editable;
@@ -229,13 +236,15 @@ function messageItem(m) {
 
 function renderChat() {
   chat.log.replaceChildren(...chat.messages.map(messageItem));
-  setChatState(chat.running ? 'running' : 'idle');
+  setChatState(document.body.dataset.chat || 'idle');
 }
+
+let noWebGPU = false;
 
 function setChatState(state) {
   document.body.dataset.chat = state;
   const busy = state === 'running';
-  chat.send.disabled = busy;
+  chat.send.disabled = busy || noWebGPU;
   chat.stop.disabled = !busy;
   chat.regenerate.disabled = busy || !chat.messages.some((m) => m.role === 'user');
   chat.clear.disabled = busy;
@@ -247,6 +256,7 @@ function turns() {
 }
 
 async function ask() {
+  setChatState('running');
   chat.error.textContent = '';
   const settings = await loadSettings();
   const options = generationOptions(settings);
@@ -304,7 +314,8 @@ async function ask() {
 chat.form.addEventListener('submit', async (e) => {
   e.preventDefault();
   const text = chat.input.value.trim();
-  if (!text || chat.running) return;
+  if (!text || chat.running || document.body.dataset.chat === 'running') return;
+  setChatState('running');
   chat.input.value = '';
   chat.messages.push({ role: 'user', content: text });
   await saveChat();
@@ -318,7 +329,7 @@ chat.input.addEventListener('keydown', (e) => {
 });
 chat.stop.addEventListener('click', () => chat.running && chat.running.cancel());
 chat.regenerate.addEventListener('click', async () => {
-  if (chat.running) return;
+  if (chat.running || document.body.dataset.chat === 'running') return;
   // Drop everything after the last user message (its answer and notes).
   const last = chat.messages.map((m) => m.role).lastIndexOf('user');
   if (last < 0) return;
@@ -352,10 +363,12 @@ async function init() {
     windowId = (await chrome.windows.getCurrent()).id;
   }
   await loadChat();
-  requestStatus().then((st) => {
+  await requestStatus().then((st) => {
     if (st.type === 'status' && !st.webgpu) {
       $('engine-error').textContent = errorText({ code: st.code || 'no-webgpu', message: st.reason });
       document.body.dataset.problem = 'no-webgpu';
+      noWebGPU = true;
+      setChatState('idle');
     } else if (st.model) {
       $('model-name').textContent = modelName(st.model);
     }
