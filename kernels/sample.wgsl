@@ -63,8 +63,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         let shift = 24u - 8u * pass_i;
         atomicStore(&hist[lid], 0u);
         let cur = workgroupUniformLoad(&sel);
-        // Histograms need no order: stride for coalesced reads.
-        for (var i = lid; i < P.vocab; i += WG) {
+        for (var i = lo; i < hi; i++) {
             let key = okey(S[base + i]);
             if ((key & mask) == cur.x) {
                 atomicAdd(&hist[(key >> shift) & 255u], 1u);
