@@ -62,7 +62,7 @@ func TestServiceWorkerGeneratesStories(t *testing.T) {
 
 // storiesPath finds stories260K.gguf as DESIGN.md's test data lookup says:
 // $DOPPLER_TEST_MODELS, then ../shared/models beside the repository
-// (engine/internal/testdata does the same for engine packages; e2e cannot
+// (engine/internal/refdata does the same for engine packages; e2e cannot
 // import it).
 func storiesPath(t *testing.T) string {
 	t.Helper()

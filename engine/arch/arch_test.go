@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/doppler-engine/doppler/engine/arch"
-	"github.com/doppler-engine/doppler/engine/internal/testdata"
+	"github.com/doppler-engine/doppler/engine/internal/refdata"
 	"github.com/doppler-engine/doppler/engine/model"
 	"github.com/doppler-engine/doppler/engine/ref"
 )
@@ -125,8 +125,8 @@ func TestLoadRejects(t *testing.T) {
 // into other cache slots give the same logits (the KV cache and positions
 // are right), for sliding-window Gemma 3 and MoE models.
 func TestPrefillDecodeBatch(t *testing.T) {
-	d, err := testdata.HFFixturesDir()
-	dir := testdata.Must(t, d, err)
+	d, err := refdata.HFFixturesDir()
+	dir := refdata.Must(t, d, err)
 	ids := []int32{5, 401, 33, 250, 7, 64, 500, 12, 400, 3, 77}
 	other := []int32{9, 128, 340, 21, 300, 45, 499, 6, 88, 170, 14}
 	for _, name := range []string{"gemma3-f32", "mixtral-f32", "gemma2-bf16"} {

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/doppler-engine/doppler/engine/arch"
-	"github.com/doppler-engine/doppler/engine/internal/testdata"
+	"github.com/doppler-engine/doppler/engine/internal/refdata"
 	"github.com/doppler-engine/doppler/engine/model"
 	"github.com/doppler-engine/doppler/engine/ref"
 	"github.com/doppler-engine/doppler/engine/sample"
@@ -150,9 +150,9 @@ func oracleSource(t *testing.T, g oracleGolden) model.Source {
 	t.Helper()
 	var data []byte
 	if g.Shape == "" {
-		require.Equal(t, testdata.Stories260KName, g.Model)
-		p, err := testdata.Stories260K()
-		path := testdata.Must(t, p, err)
+		require.Equal(t, refdata.Stories260KName, g.Model)
+		p, err := refdata.Stories260K()
+		path := refdata.Must(t, p, err)
 		data, err = os.ReadFile(path)
 		require.NoError(t, err)
 	} else {

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/doppler-engine/doppler/engine/arch"
-	"github.com/doppler-engine/doppler/engine/internal/testdata"
+	"github.com/doppler-engine/doppler/engine/internal/refdata"
 	"github.com/doppler-engine/doppler/engine/model"
 	"github.com/doppler-engine/doppler/engine/ref"
 )
@@ -40,8 +40,8 @@ func TestLlama3Factors(t *testing.T) {
 // rope_freqs.weight tensor (llama.cpp's converter; HF sources synthesize it)
 // and rope_scaling in the config give bit-identical logits.
 func TestRopeFreqsTensorMatchesConfig(t *testing.T) {
-	d, err := testdata.HFFixturesDir()
-	dir := testdata.Must(t, d, err)
+	d, err := refdata.HFFixturesDir()
+	dir := refdata.Must(t, d, err)
 	src, err := model.Open(filepath.Join(dir, "llama3-ropescaled-f16"))
 	require.NoError(t, err)
 	defer src.Close()

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/doppler-engine/doppler/engine/arch"
-	"github.com/doppler-engine/doppler/engine/internal/testdata"
+	"github.com/doppler-engine/doppler/engine/internal/refdata"
 	"github.com/doppler-engine/doppler/engine/model"
 	"github.com/doppler-engine/doppler/engine/ref"
 	"github.com/doppler-engine/doppler/engine/sample"
@@ -18,8 +18,8 @@ import (
 // "Once upon a time" (BOS + 4 tokens), and the top-5 ln p at the first
 // generated position.
 var (
-	storiesPrompt = []int32{1, 403, 407, 261, 378}
-	storiesGreedy = []int32{432, 383, 286, 261, 376, 298, 315, 421, 395, 317, 426, 338, 401, 396, 267, 337, 410, 408, 419, 292, 411, 322, 265, 282, 295, 433, 426, 385, 328, 432, 358, 394}
+	storiesPrompt = refdata.Stories260KPrompt()
+	storiesGreedy = refdata.Stories260KGreedy()
 	storiesTop5   = []struct {
 		id      int
 		logprob float64
@@ -38,8 +38,8 @@ const (
 )
 
 func TestStories260K(t *testing.T) {
-	p, err := testdata.Stories260K()
-	path := testdata.Must(t, p, err)
+	p, err := refdata.Stories260K()
+	path := refdata.Must(t, p, err)
 	src, err := model.Open(path)
 	require.NoError(t, err)
 	defer src.Close()

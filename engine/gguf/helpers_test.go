@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/doppler-engine/doppler/engine/dtype"
-	"github.com/doppler-engine/doppler/engine/internal/testdata"
+	"github.com/doppler-engine/doppler/engine/internal/refdata"
 )
 
 // hb builds raw GGUF bytes by hand, for headers the Writer refuses to make.
@@ -68,13 +68,13 @@ func openFile(t testing.TB, p string) (*os.File, *File) {
 }
 
 func stories(t testing.TB) string {
-	p, err := testdata.Stories260K()
-	return testdata.Must(t, p, err)
+	p, err := refdata.Stories260K()
+	return refdata.Must(t, p, err)
 }
 
 func vocabFiles(t testing.TB) []string {
-	dir, err := testdata.TokenizerTestsDir()
-	dir = testdata.Must(t, dir, err)
+	dir, err := refdata.TokenizerTestsDir()
+	dir = refdata.Must(t, dir, err)
 	files, err := filepath.Glob(filepath.Join(dir, "*.gguf"))
 	require.NoError(t, err)
 	require.NotEmpty(t, files, "no vocab GGUFs in %s", dir)

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/doppler-engine/doppler/engine/dtype"
-	"github.com/doppler-engine/doppler/engine/internal/testdata"
+	"github.com/doppler-engine/doppler/engine/internal/refdata"
 	"github.com/doppler-engine/doppler/engine/shards"
 	"github.com/hack-pad/hackpadfs/mem"
 	"github.com/stretchr/testify/assert"
@@ -40,8 +40,8 @@ func requireSameModel(t *testing.T, a, b Source) {
 }
 
 func TestConvertRoundTripHF(t *testing.T) {
-	root, err := testdata.HFFixturesDir()
-	testdata.Must(t, root, err)
+	root, err := refdata.HFFixturesDir()
+	refdata.Must(t, root, err)
 	entries, err := os.ReadDir(root)
 	require.NoError(t, err)
 	n := 0
@@ -67,8 +67,8 @@ func TestConvertRoundTripHF(t *testing.T) {
 }
 
 func TestConvertRoundTripGGUFMemFS(t *testing.T) {
-	p, err := testdata.Stories260K()
-	src, err := Open(testdata.Must(t, p, err))
+	p, err := refdata.Stories260K()
+	src, err := Open(refdata.Must(t, p, err))
 	require.NoError(t, err)
 	fsys, err := mem.NewFS()
 	require.NoError(t, err)
@@ -87,8 +87,8 @@ func TestConvertRoundTripGGUFMemFS(t *testing.T) {
 }
 
 func TestConvertDType(t *testing.T) {
-	p, err := testdata.Stories260K()
-	src, err := Open(testdata.Must(t, p, err))
+	p, err := refdata.Stories260K()
+	src, err := Open(refdata.Must(t, p, err))
 	require.NoError(t, err)
 	for _, target := range []string{"f16", "q8_0"} {
 		t.Run(target, func(t *testing.T) {
@@ -109,8 +109,8 @@ func TestConvertDType(t *testing.T) {
 }
 
 func TestShardCorruption(t *testing.T) {
-	p, err := testdata.Stories260K()
-	src, err := Open(testdata.Must(t, p, err))
+	p, err := refdata.Stories260K()
+	src, err := Open(refdata.Must(t, p, err))
 	require.NoError(t, err)
 	cases := []struct {
 		name   string
@@ -156,8 +156,8 @@ func TestShardCorruption(t *testing.T) {
 }
 
 func TestIncompleteShardFolder(t *testing.T) {
-	p, err := testdata.Stories260K()
-	src, err := Open(testdata.Must(t, p, err))
+	p, err := refdata.Stories260K()
+	src, err := Open(refdata.Must(t, p, err))
 	require.NoError(t, err)
 	dir, _ := convertNative(t, src, ConvertOptions{})
 	require.NoError(t, os.Remove(filepath.Join(dir, "manifest.json")))
@@ -169,8 +169,8 @@ func TestIncompleteShardFolder(t *testing.T) {
 // scaling then lives in rope_freqs alone, as in llama.cpp's files) and the
 // same tensor bytes: the GGUF and HF readers agree on every architecture.
 func TestWriteGGUFRoundTripHF(t *testing.T) {
-	root, err := testdata.HFFixturesDir()
-	testdata.Must(t, root, err)
+	root, err := refdata.HFFixturesDir()
+	refdata.Must(t, root, err)
 	for _, d := range []string{"gemma3-f32", "gemma3-bf16-sharded", "gemma2-bf16", "llama3-ropescaled-f16", "qwen3-f32", "mixtral-f32", "qwen3moe-f32"} {
 		t.Run(d, func(t *testing.T) {
 			src, err := Open(filepath.Join(root, d))

@@ -8,14 +8,14 @@ import (
 	"testing"
 
 	"github.com/doppler-engine/doppler/engine/dtype"
-	"github.com/doppler-engine/doppler/engine/internal/testdata"
+	"github.com/doppler-engine/doppler/engine/internal/refdata"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 func hfDir(t *testing.T, name string) string {
-	d, err := testdata.HFFixturesDir()
-	return filepath.Join(testdata.Must(t, d, err), name)
+	d, err := refdata.HFFixturesDir()
+	return filepath.Join(refdata.Must(t, d, err), name)
 }
 
 func TestHFFixturesOpen(t *testing.T) {

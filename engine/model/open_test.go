@@ -7,14 +7,14 @@ import (
 
 	"github.com/doppler-engine/doppler/engine/dtype"
 	"github.com/doppler-engine/doppler/engine/gguf"
-	"github.com/doppler-engine/doppler/engine/internal/testdata"
+	"github.com/doppler-engine/doppler/engine/internal/refdata"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 func TestOpenStories260K(t *testing.T) {
-	sp, err := testdata.Stories260K()
-	p := testdata.Must(t, sp, err)
+	sp, err := refdata.Stories260K()
+	p := refdata.Must(t, sp, err)
 	src, err := Open(p)
 	require.NoError(t, err)
 	defer src.Close()

@@ -56,6 +56,7 @@ type Backend struct {
 	attn   *gpuops.Attention
 	elt    *gpuops.Eltwise
 	argmax *gpuops.Argmax
+	moe    *gpuops.MoE
 
 	rec   *recording
 	layer int // block of the ops being recorded (from weight names)
@@ -64,8 +65,11 @@ type Backend struct {
 	weights     []*gpu.Buffer     // weights and constants, freed by Model.Close
 	weightSizes map[string]uint64 // bytes per weight name
 	weightRows  map[string]int    // rows (outer dimension) per weight name
-	gpuBytes    uint64            // weights, caches and step buffers held
-	jsCalls     int               // Go→JS calls made on the replay path
+	// moeBytes is, per MoE layer (by its gate weight's name), the weight
+	// bytes one token reads: the router and Used of the experts.
+	moeBytes map[string]uint64
+	gpuBytes uint64 // weights, caches and step buffers held
+	jsCalls  int    // Go→JS calls made on the replay path
 }
 
 var _ arch.Backend = (*Backend)(nil)
@@ -81,7 +85,7 @@ func NewBackend(ctx context.Context, dev *gpu.Device, o BackendOptions) (*Backen
 	}
 	b := &Backend{dev: dev, ops: oc, prec: o.Precision, act: o.Precision.String(), opts: o, ctx: ctx,
 		pool: NewPool(dev, 64<<20), embed: map[dtype.DType]*gpuops.Embed{}, matmul: map[dtype.DType]*gpuops.MatMul{}, layer: -1,
-		weightSizes: map[string]uint64{}, weightRows: map[string]int{}}
+		weightSizes: map[string]uint64{}, weightRows: map[string]int{}, moeBytes: map[string]uint64{}}
 	b.rec = newRecording(b, nil)
 	return b, nil
 }
@@ -170,8 +174,14 @@ func (b *Backend) Weight(info model.TensorInfo, raw []byte) (arch.Tensor, error)
 	}
 	t.buf = buf
 	b.weights = append(b.weights, buf)
-	if len(shape) == 2 {
+	switch len(shape) {
+	case 2:
 		w := gpuops.NewWeight(info.DType, shape[0], shape[1], buf)
+		t.w = &w
+	case 3:
+		// Packed experts {in, out, n_expert}: one matrix of n_expert·out
+		// rows, each expert's rows in turn (what gpuops.MoE reads).
+		w := gpuops.NewWeight(info.DType, shape[0], shape[1]*shape[2], buf)
 		t.w = &w
 	}
 	b.weightBytes += uint64(len(raw))

@@ -78,13 +78,17 @@ func Bench(ctx context.Context, src model.Source, o BenchOptions) (*BenchReport,
 }
 
 // planWeightBytes is the weight bytes one step of plan reads: whole
-// matrices and norm vectors, one row of an embedding table per token.
+// matrices and norm vectors, one row of an embedding table per token, the
+// router and the used share of the experts of an MoE layer.
 func (b *Backend) planWeightBytes(p *Plan) uint64 {
 	var n uint64
 	for _, e := range p.Entries {
 		size := b.weightSizes[e.Weight]
-		if e.Op == "embed" {
+		switch e.Op {
+		case "embed", "embed+scale":
 			size /= uint64(b.weightRows[e.Weight])
+		case "moe":
+			size = b.moeBytes[e.Weight]
 		}
 		n += size
 	}

@@ -25,6 +25,15 @@
 // steps run back to back in one submission and the tokens come back in one
 // read.
 //
+// Mixture-of-experts layers record as one gpuops.MoE dispatch group: the
+// router's top-k choices and weights stay in GPU scratch and the expert
+// GEMVs read the chosen experts' rows through them, so routing is data on
+// the GPU, not Go control flow, and MoE steps replay like dense ones.
+// Recording fuses a residual add into the norm that follows it
+// (rmsnorm_add) and Gemma's embedding scale into the gather.
+//
+// TaskGenerator runs engine/tasks (summaries, chat) on a loaded model.
+//
 // The WebGPU parts build for js/wasm only; Plan, errors and the step-buffer
 // layout build everywhere.
 package runtime

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/doppler-engine/doppler/engine/gpu"
-	"github.com/doppler-engine/doppler/engine/internal/testdata"
+	"github.com/doppler-engine/doppler/engine/internal/refdata"
 	"github.com/doppler-engine/doppler/engine/model"
 )
 
@@ -40,8 +40,8 @@ func testCtx(t *testing.T) context.Context {
 }
 
 func openStories(t *testing.T) model.Source {
-	p, err := testdata.Stories260K()
-	src, err := model.Open(testdata.Must(t, p, err))
+	p, err := refdata.Stories260K()
+	src, err := model.Open(refdata.Must(t, p, err))
 	require.NoError(t, err)
 	t.Cleanup(func() { src.Close() })
 	return src

@@ -16,7 +16,7 @@ import (
 
 	"github.com/doppler-engine/doppler/engine/arch"
 	"github.com/doppler-engine/doppler/engine/dtype"
-	"github.com/doppler-engine/doppler/engine/internal/testdata"
+	"github.com/doppler-engine/doppler/engine/internal/refdata"
 	"github.com/doppler-engine/doppler/engine/model"
 	"github.com/doppler-engine/doppler/engine/sample"
 )
@@ -33,24 +33,23 @@ type hfReference struct {
 var hfCases = []struct {
 	name string
 	dt   dtype.DType
-	moe  bool
 }{
-	{"gemma2-bf16", dtype.BF16, false},
-	{"gemma3-bf16-sharded", dtype.BF16, false},
-	{"gemma3-f32", dtype.F32, false},
-	{"gemma3-f32-config4x", dtype.F32, false},
-	{"llama3-ropescaled-f16", dtype.F16, false},
-	{"mixtral-f32", dtype.F32, true},
-	{"qwen3-f32", dtype.F32, false},
-	{"qwen3moe-f32", dtype.F32, true},
+	{"gemma2-bf16", dtype.BF16},
+	{"gemma3-bf16-sharded", dtype.BF16},
+	{"gemma3-f32", dtype.F32},
+	{"gemma3-f32-config4x", dtype.F32},
+	{"llama3-ropescaled-f16", dtype.F16},
+	{"mixtral-f32", dtype.F32},
+	{"qwen3-f32", dtype.F32},
+	{"qwen3moe-f32", dtype.F32},
 }
 
 // Every HF fixture's logits on WebGPU: within 1e-3 with equal argmaxes in
 // f32; within 2e-2 in f16, argmax equal wherever HF's top-2 margin exceeds
-// 4e-2. MoE architectures have no GPU kernel yet and must say so.
+// 4e-2.
 func TestHFFixturesLogits(t *testing.T) {
-	d, err := testdata.HFFixturesDir()
-	dir := testdata.Must(t, d, err)
+	d, err := refdata.HFFixturesDir()
+	dir := refdata.Must(t, d, err)
 	dev := sharedDevice(t)
 	for _, tc := range hfCases {
 		for _, prec := range []string{"f32", "f16"} {
@@ -79,10 +78,6 @@ func TestHFFixturesLogits(t *testing.T) {
 				require.NoError(t, err)
 				defer s.Close()
 				logits, err := s.Logits(testCtx(t), 0, ref.InputIDs, true)
-				if tc.moe {
-					require.ErrorContains(t, err, "mixture-of-experts")
-					return
-				}
 				require.NoError(t, err)
 				require.Len(t, logits, len(ref.InputIDs))
 				tol, margin := 1e-3, 0.0
@@ -123,8 +118,8 @@ func top2Margin(l []float32) float64 {
 // for 28 tokens), chunked prefill and decode past the window give what
 // full-length caches give.
 func TestRingCaches(t *testing.T) {
-	d, err := testdata.HFFixturesDir()
-	dir := testdata.Must(t, d, err)
+	d, err := refdata.HFFixturesDir()
+	dir := refdata.Must(t, d, err)
 	raw, err := os.ReadFile(filepath.Join(dir, "gemma3-f32", "reference.json"))
 	require.NoError(t, err)
 	var ref hfReference

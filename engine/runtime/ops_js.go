@@ -125,13 +125,21 @@ func (b *Backend) Embed(table, ids arch.Tensor) arch.Tensor {
 	rows := id.numel()
 	out := b.rec.alloc([]int{rows, w.In}, "embed")
 	d, err := b.embedKernel(w.DType).Prepare(*w, id.binding(), id.off, out.binding(), rows, 1)
-	b.rec.add(d, err, PlanEntry{Layer: -1, Op: "embed", Kernel: "embed/" + dtypeName(w.DType), DType: dtypeName(w.DType), Weight: tb.name})
+	e := PlanEntry{Layer: -1, Op: "embed", Kernel: "embed/" + dtypeName(w.DType), DType: dtypeName(w.DType), Weight: tb.name}
+	b.rec.add(d, err, e)
+	b.rec.lastEmbed = &pendingEmbed{item: len(b.rec.items) - 1, table: *w, ids: id, y: out, entry: e}
 	return out
 }
 
+// Scale of a gather just recorded (Gemma's sqrt(hidden) on the embeddings)
+// runs inside the gather: one dispatch fewer per step.
 func (b *Backend) Scale(x arch.Tensor, s float32) arch.Tensor {
 	a := gt(x)
 	b.input(a, "eltwise_scale", "x", b.act)
+	if le := b.rec.fusableEmbed(a); le != nil {
+		d, err := b.embedKernel(le.table.DType).Prepare(le.table, le.ids.binding(), le.ids.off, le.y.binding(), le.ids.numel(), s)
+		return withShape(b.rec.fuseScale(le, d, err), a.shape)
+	}
 	out := b.rec.alloc(a.shape, "scale")
 	d, err := b.eltKernel().PrepareScale(a.binding(), out.binding(), a.numel(), s)
 	b.rec.add(d, err, PlanEntry{Layer: b.layer, Op: "scale", Kernel: "eltwise_scale", DType: b.act})
@@ -306,9 +314,44 @@ func (b *Backend) Softcap(x arch.Tensor, c float32) arch.Tensor {
 	return out
 }
 
+// MoE records the whole mixture-of-experts feed-forward as one dispatch
+// group (router matmul, top-k routing, the selected experts' GEMVs, GLU,
+// weighted sum): expert ids stay in GPU scratch, so the recorded graph
+// replays without reading them back.
 func (b *Backend) MoE(x, router, gate, up, down arch.Tensor, p arch.MoEParams) arch.Tensor {
-	b.fail(fmt.Errorf("runtime: mixture-of-experts layers have no WebGPU kernel yet (use --backend cpu)"))
-	return nil
+	a, rt, gw, uw, dw := gt(x), gt(router), gt(gate), gt(up), gt(down)
+	r := b.weight(rt, "moe_route")
+	g, u, d := b.weight(gw, "moe_matmul"), b.weight(uw, "moe_matmul"), b.weight(dw, "moe_matmul")
+	b.input(a, "moe", "x", b.act)
+	if len(gw.shape) != 3 || len(dw.shape) != 3 {
+		b.fail(fmt.Errorf("runtime: moe expert weights %s %v and %s %v are not {in, out, experts}", gw.name, gw.shape, dw.name, dw.shape))
+	}
+	hidden := a.shape[len(a.shape)-1]
+	s := gpuops.MoEShape{Rows: a.numel() / hidden, Hidden: hidden, FFN: gw.shape[1], Experts: r.Out, Used: p.Used, NormTopK: p.NormTopK}
+	switch p.Act {
+	case arch.SiLU:
+		s.Act = gpuops.SiLU
+	case arch.GELUTanh:
+		s.Act = gpuops.GELUTanh
+	default:
+		b.fail(fmt.Errorf("runtime: activation %q has no WebGPU kernel", p.Act))
+	}
+	if b.moe == nil {
+		var err error
+		if b.moe, err = gpuops.NewMoE(b.ctx, b.ops); err != nil {
+			b.fail(err)
+		}
+	}
+	experts := b.weightSizes[gw.name] + b.weightSizes[uw.name] + b.weightSizes[dw.name]
+	b.moeBytes[gw.name] = b.weightSizes[rt.name] + experts*uint64(p.Used)/uint64(max(1, r.Out))
+	out := b.rec.alloc(a.shape, "moe")
+	dp, err := b.moe.Prepare(b.ctx, a.binding(), out.binding(), *r, *g, *u, *d, s)
+	kernel := fmt.Sprintf("moe/%s+%s/top%d", dtypeName(g.DType), dtypeName(d.DType), p.Used)
+	if g.DType == d.DType && g.DType == u.DType {
+		kernel = fmt.Sprintf("moe/%s/top%d", dtypeName(g.DType), p.Used)
+	}
+	b.rec.add(dp, err, PlanEntry{Layer: b.layer, Op: "moe", Kernel: kernel, DType: dtypeName(g.DType), Weight: gw.name})
+	return out
 }
 
 // Rows gathers activation rows with the embedding kernel: an activation

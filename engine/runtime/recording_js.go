@@ -33,6 +33,19 @@ type recording struct {
 	// lastAdd is the most recent residual add, a fusion candidate for a
 	// norm that follows it at once.
 	lastAdd *pendingAdd
+	// lastEmbed is the most recent embedding gather, a fusion candidate
+	// for a scale of its output that follows it at once (Gemma).
+	lastEmbed *pendingEmbed
+}
+
+// pendingEmbed is a recorded y = table[ids]: what it takes to prepare the
+// gather again with a scale.
+type pendingEmbed struct {
+	item  int
+	table gpuops.Weight
+	ids   *Tensor
+	y     *Tensor
+	entry PlanEntry
 }
 
 // pendingAdd is a recorded y = a + b.
@@ -97,7 +110,7 @@ func (r *recording) add(d *gpuops.Dispatch, err error, e PlanEntry) {
 	if err != nil {
 		r.b.fail(fmt.Errorf("%s (layer %d): %w", e.Op, e.Layer, err))
 	}
-	r.lastAdd = nil // another op came between: a later norm may not fuse
+	r.lastAdd, r.lastEmbed = nil, nil // another op came between: a later op may not fuse
 	e.Precision = r.b.act
 	if r.b.ops.Subgroups && reduces[e.Op] {
 		e.Kernel += "+subgroups" // the device feature the kernel was specialized for
@@ -107,7 +120,7 @@ func (r *recording) add(d *gpuops.Dispatch, err error, e PlanEntry) {
 
 // reduces are the ops whose kernels reduce through subgroups where the
 // device offers them (else through workgroup memory).
-var reduces = map[string]bool{"matmul": true, "rmsnorm": true, "attention": true}
+var reduces = map[string]bool{"matmul": true, "rmsnorm": true, "attention": true, "moe": true}
 
 // fusableAdd returns the add whose sum x is when it can merge with a norm
 // of x: it is the last op recorded and not yet run (eager use runs each op
@@ -143,6 +156,32 @@ func (r *recording) fuseAdd(la *pendingAdd, d *gpuops.Dispatch, err error, e Pla
 	r.versions[la.a.buf]++
 	la.y.buf, la.y.ver, la.y.name = la.a.buf, r.versions[la.a.buf], "add+rmsnorm"
 	r.lastAdd = nil
+}
+
+// fusableEmbed returns the gather whose output x is when a scale of x can
+// run inside it: it is the last op recorded and not yet run, and x is its
+// own current handle.
+func (r *recording) fusableEmbed(x *Tensor) *pendingEmbed {
+	le := r.lastEmbed
+	if le == nil || le.y.buf != x.buf || le.y.ver != x.ver || le.item != len(r.items)-1 || le.item < r.run {
+		return nil
+	}
+	return le
+}
+
+// fuseScale replaces the gather's dispatch by one that also scales, and
+// returns the scaled output: the gather's buffer rewritten, so the unscaled
+// handle becomes stale (forward passes only ever read the scaled rows).
+func (r *recording) fuseScale(le *pendingEmbed, d *gpuops.Dispatch, err error) *Tensor {
+	if err != nil {
+		r.b.fail(fmt.Errorf("embed+scale: %w", err))
+	}
+	r.items[le.item].d.Release() // never submitted
+	r.items = r.items[:le.item]
+	e := le.entry
+	e.Op = "embed+scale"
+	r.add(d, nil, e)
+	return r.bump(le.y, "embed+scale")
 }
 
 // check panics unless t is still current (no in-place op rewrote its buffer).

@@ -188,12 +188,16 @@ type GenOptions struct {
 	IsStop func(int32) bool
 	// OnToken streams each accepted token as soon as it is read back.
 	OnToken func(seq int, tok int32)
+	// Keep, when set, is asked after each accepted token (OnToken first):
+	// false ends that sequence there, the token included, with Stop
+	// "stopped"; the others go on.
+	Keep func(seq int, tok int32) bool
 }
 
 // Result is one sequence's generation.
 type Result struct {
 	Tokens []int32
-	Stop   string // "eos" or "length"
+	Stop   string // "eos", "length" or "stopped" (Keep said so)
 }
 
 // Generate prefills each prompt into its own slot (0..len(prompts)-1), then
@@ -228,6 +232,10 @@ func (s *Session) Generate(ctx context.Context, prompts [][]int32, o GenOptions)
 		res[b].Tokens = append(res[b].Tokens, tok)
 		if o.OnToken != nil {
 			o.OnToken(b, tok)
+		}
+		if o.Keep != nil && !o.Keep(b, tok) {
+			res[b].Stop, done[b] = "stopped", true
+			return
 		}
 		if len(res[b].Tokens) >= o.MaxTokens {
 			res[b].Stop, done[b] = "length", true

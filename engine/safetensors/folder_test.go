@@ -15,12 +15,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/doppler-engine/doppler/engine/internal/testdata"
+	"github.com/doppler-engine/doppler/engine/internal/refdata"
 )
 
 func fixtures(t testing.TB) string {
-	dir, err := testdata.HFFixturesDir()
-	return testdata.Must(t, dir, err)
+	dir, err := refdata.HFFixturesDir()
+	return refdata.Must(t, dir, err)
 }
 
 func TestHFFixtures(t *testing.T) {

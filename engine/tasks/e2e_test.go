@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/doppler-engine/doppler/engine/arch"
-	"github.com/doppler-engine/doppler/engine/internal/testdata"
+	"github.com/doppler-engine/doppler/engine/internal/refdata"
 	"github.com/doppler-engine/doppler/engine/model"
 	"github.com/doppler-engine/doppler/engine/ref"
 	"github.com/doppler-engine/doppler/engine/sample"
@@ -61,8 +61,8 @@ func tinyGemma3(t *testing.T) *cpuModel {
 }
 
 func stories(t *testing.T) *cpuModel {
-	p, err := testdata.Stories260K()
-	return loadCPUModel(t, testdata.Must(t, p, err))
+	p, err := refdata.Stories260K()
+	return loadCPUModel(t, refdata.Must(t, p, err))
 }
 
 // greedy is an independent greedy loop over the runner: the reference the

@@ -2,9 +2,7 @@ package tasks
 
 import (
 	"bytes"
-	"compress/gzip"
 	"flag"
-	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -14,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/doppler-engine/doppler/engine/gguf"
-	"github.com/doppler-engine/doppler/engine/internal/testdata"
+	"github.com/doppler-engine/doppler/engine/internal/refdata"
 	"github.com/doppler-engine/doppler/engine/tokenizer"
 )
 
@@ -31,18 +29,6 @@ var (
 	tokMu    sync.Mutex
 	tokCache = map[string]*tokenizer.Tokenizer{}
 )
-
-func gunzip(t testing.TB, p string) []byte {
-	t.Helper()
-	f, err := os.Open(p)
-	require.NoError(t, err)
-	defer f.Close()
-	z, err := gzip.NewReader(f)
-	require.NoError(t, err)
-	b, err := io.ReadAll(z)
-	require.NoError(t, err)
-	return b
-}
 
 func ggufMetadata(t testing.TB, p string) map[string]any {
 	t.Helper()
@@ -66,26 +52,26 @@ func familyTok(t testing.TB, family string) *tokenizer.Tokenizer {
 	switch family {
 	case "gemma3", "qwen3":
 		var err error
-		md, err = tokenizer.HFToMetadata(gunzip(t, filepath.Join(tokData, family, "tokenizer.json.gz")),
-			gunzip(t, filepath.Join(tokData, family, "tokenizer_config.json.gz")))
+		md, err = tokenizer.HFToMetadata(refdata.Gunzip(t, filepath.Join(tokData, family, "tokenizer.json.gz")),
+			refdata.Gunzip(t, filepath.Join(tokData, family, "tokenizer_config.json.gz")))
 		require.NoError(t, err)
 		md[tokenizer.KeyArchitecture] = family
 	case "llama3.2":
-		dir, err := testdata.TokenizerTestsDir()
-		md = ggufMetadata(t, filepath.Join(testdata.Must(t, dir, err), "ggml-vocab-llama-bpe.gguf"))
+		dir, err := refdata.TokenizerTestsDir()
+		md = ggufMetadata(t, filepath.Join(refdata.Must(t, dir, err), "ggml-vocab-llama-bpe.gguf"))
 		tpl, err := tokenizer.ReferenceTemplate("llama3.2")
 		require.NoError(t, err)
 		md = copyMap(md)
 		md[tokenizer.KeyChatTemplate] = tpl
 	case "mixtral":
-		dir, err := testdata.TokenizerTestsDir()
-		md = copyMap(ggufMetadata(t, filepath.Join(testdata.Must(t, dir, err), "ggml-vocab-llama-spm.gguf")))
+		dir, err := refdata.TokenizerTestsDir()
+		md = copyMap(ggufMetadata(t, filepath.Join(refdata.Must(t, dir, err), "ggml-vocab-llama-spm.gguf")))
 		tpl, err := tokenizer.ReferenceTemplate("mixtral")
 		require.NoError(t, err)
 		md[tokenizer.KeyChatTemplate] = tpl
 	case "stories260K":
-		p, err := testdata.Stories260K()
-		md = ggufMetadata(t, testdata.Must(t, p, err))
+		p, err := refdata.Stories260K()
+		md = ggufMetadata(t, refdata.Must(t, p, err))
 	default:
 		t.Fatalf("unknown family %s", family)
 	}

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/ardanlabs/jinja"
-	"github.com/doppler-engine/doppler/engine/internal/testdata"
+	"github.com/doppler-engine/doppler/engine/internal/refdata"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -48,14 +48,14 @@ func configTemplate(t *testing.T, vocab string) string {
 	var c struct {
 		ChatTemplate string `json:"chat_template"`
 	}
-	require.NoError(t, json.Unmarshal(gunzipFile(t, filepath.Join("testdata", vocab, "tokenizer_config.json.gz")), &c))
+	require.NoError(t, json.Unmarshal(refdata.Gunzip(t, filepath.Join("testdata", vocab, "tokenizer_config.json.gz")), &c))
 	require.NotEmpty(t, c.ChatTemplate)
 	return c.ChatTemplate
 }
 
 func TestChatTemplatesMatchJinja(t *testing.T) {
-	dir, err := testdata.TokenizerTestsDir()
-	dir = testdata.Must(t, dir, err)
+	dir, err := refdata.TokenizerTestsDir()
+	dir = refdata.Must(t, dir, err)
 	// withTemplate loads a llama.cpp test vocabulary with a published template.
 	withTemplate := func(vocab, tpl string) *Tokenizer {
 		tok, err := LoadGGUF(filepath.Join(dir, vocab))
@@ -189,8 +189,8 @@ func count(ids []int32, id int32) int {
 // Mistral's layouts spelled out (the Jinja comparison above checks every
 // conversation), and the conversations its template rejects.
 func TestChatMistral(t *testing.T) {
-	dir, err := testdata.TokenizerTestsDir()
-	dir = testdata.Must(t, dir, err)
+	dir, err := refdata.TokenizerTestsDir()
+	dir = refdata.Must(t, dir, err)
 	tok, err := LoadGGUF(filepath.Join(dir, "ggml-vocab-llama-spm.gguf"))
 	require.NoError(t, err)
 	for _, tt := range []struct {

@@ -1,9 +1,7 @@
 package tokenizer
 
 import (
-	"compress/gzip"
 	"encoding/json"
-	"io"
 	"math/rand"
 	"os"
 	"path/filepath"
@@ -13,19 +11,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/text/unicode/norm"
-)
 
-func gunzipFile(t testing.TB, p string) []byte {
-	t.Helper()
-	f, err := os.Open(p)
-	require.NoError(t, err)
-	defer f.Close()
-	z, err := gzip.NewReader(f)
-	require.NoError(t, err)
-	b, err := io.ReadAll(z)
-	require.NoError(t, err)
-	return b
-}
+	"github.com/doppler-engine/doppler/engine/internal/refdata"
+)
 
 var hfMetaCache sync.Map
 
@@ -36,8 +24,8 @@ func hfMeta(t testing.TB, vocab string) map[string]any {
 	v, ok := hfMetaCache.Load(vocab)
 	if !ok {
 		dir := filepath.Join("testdata", vocab)
-		m, err := HFToMetadata(gunzipFile(t, filepath.Join(dir, "tokenizer.json.gz")),
-			gunzipFile(t, filepath.Join(dir, "tokenizer_config.json.gz")))
+		m, err := HFToMetadata(refdata.Gunzip(t, filepath.Join(dir, "tokenizer.json.gz")),
+			refdata.Gunzip(t, filepath.Join(dir, "tokenizer_config.json.gz")))
 		require.NoError(t, err)
 		v, _ = hfMetaCache.LoadOrStore(vocab, m)
 	}
@@ -79,7 +67,7 @@ func TestCorpusAgainstReferences(t *testing.T) {
 	for _, vocab := range []string{"gemma3", "gemma2", "qwen3"} {
 		t.Run(vocab, func(t *testing.T) {
 			var g golden
-			require.NoError(t, json.Unmarshal(gunzipFile(t, filepath.Join("testdata", "golden-"+vocab+".json.gz")), &g))
+			require.NoError(t, json.Unmarshal(refdata.Gunzip(t, filepath.Join("testdata", "golden-"+vocab+".json.gz")), &g))
 			require.Len(t, g.HF, len(corpus), "golden is stale: run make oracle")
 			reason := map[int]string{}
 			for _, d := range g.Divergent {

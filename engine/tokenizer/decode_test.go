@@ -7,7 +7,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/doppler-engine/doppler/engine/internal/testdata"
+	"github.com/doppler-engine/doppler/engine/internal/refdata"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -20,8 +20,8 @@ func suiteTok(t *testing.T, vocab string) *Tokenizer {
 	if v, ok := suiteCache.Load(vocab); ok {
 		return v.(*Tokenizer)
 	}
-	dir, err := testdata.TokenizerTestsDir()
-	dir = testdata.Must(t, dir, err)
+	dir, err := refdata.TokenizerTestsDir()
+	dir = refdata.Must(t, dir, err)
 	tok, err := LoadGGUF(filepath.Join(dir, "ggml-vocab-"+vocab+".gguf"))
 	require.NoError(t, err)
 	suiteCache.Store(vocab, tok)
@@ -149,8 +149,8 @@ func TestBOSEOSRules(t *testing.T) {
 }
 
 func TestStories260K(t *testing.T) {
-	p, err := testdata.Stories260K()
-	tok, err := LoadGGUF(testdata.Must(t, p, err))
+	p, err := refdata.Stories260K()
+	tok, err := LoadGGUF(refdata.Must(t, p, err))
 	require.NoError(t, err)
 	ids := tok.Encode("Once upon a time", true)
 	assert.Equal(t, []int32{1, 403, 407, 261, 378}, ids)

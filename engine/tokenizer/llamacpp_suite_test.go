@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/doppler-engine/doppler/engine/internal/testdata"
+	"github.com/doppler-engine/doppler/engine/internal/refdata"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -37,8 +37,8 @@ func readSuite(t *testing.T, base string) ([]string, [][]int32) {
 }
 
 func TestLlamaCppSuite(t *testing.T) {
-	d, err := testdata.TokenizerTestsDir()
-	dir := testdata.Must(t, d, err)
+	d, err := refdata.TokenizerTestsDir()
+	dir := refdata.Must(t, d, err)
 	vocabs := []string{"llama-spm", "phi-3", "gpt-2", "llama-bpe", "qwen2", "qwen35", "gemma-4"}
 	total := 0
 	for _, v := range vocabs {

@@ -8,12 +8,14 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/doppler-engine/doppler/engine/internal/refdata"
 )
 
 func TestLoadHFFolder(t *testing.T) {
 	dir := t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "tokenizer.json"), gunzipFile(t, "testdata/qwen3/tokenizer.json.gz"), 0o644))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), gunzipFile(t, "testdata/qwen3/tokenizer_config.json.gz"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "tokenizer.json"), refdata.Gunzip(t, "testdata/qwen3/tokenizer.json.gz"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), refdata.Gunzip(t, "testdata/qwen3/tokenizer_config.json.gz"), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"model_type":"qwen3"}`), 0o644))
 	tok, err := Load(dir)
 	require.NoError(t, err)

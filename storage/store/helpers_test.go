@@ -213,7 +213,7 @@ func sha256Hex(b []byte) string {
 	return hex.EncodeToString(h[:])
 }
 
-// storiesSHA256 is the reference stories260K.gguf (engine/internal/testdata,
+// storiesSHA256 is the reference stories260K.gguf (engine/internal/refdata,
 // which packages outside engine/ cannot import, holds the same lookup).
 const storiesSHA256 = "270cba1bd5109f42d03350f60406024560464db173c0e387d91f0426d3bd256d"
 

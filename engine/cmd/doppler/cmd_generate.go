@@ -29,72 +29,130 @@ type generation struct {
 	Stop   string  `json:"stop"` // "eos" or "length"
 }
 
+// generateFlags are generate's flags; the js/wasm WebGPU path parses them
+// again with parseGenerateFlags.
+type generateFlags struct {
+	modelFlags
+	prompt, tokens string
+	chat           bool
+	maxTokens      int
+	temperature    float64
+	topK           int
+	topP           float64
+	repeatPenalty  float64
+	seed           uint64
+	ignoreEOS      bool
+	steps          int
+}
+
+func defineGenerateFlags(fs *flag.FlagSet, f *generateFlags) {
+	f.modelFlags.define(fs)
+	fs.StringVar(&f.prompt, "prompt", "", "prompt text, tokenized with the model's rules (BOS included)")
+	fs.StringVar(&f.tokens, "tokens", "", "prompt as comma-separated token ids, used exactly as given (no BOS added)")
+	fs.BoolVar(&f.chat, "chat", false, "apply the model's chat template to --prompt as one user turn")
+	fs.IntVar(&f.maxTokens, "max-tokens", 128, "most tokens to generate")
+	fs.Float64Var(&f.temperature, "temperature", 0, "sampling temperature (0 = greedy)")
+	fs.IntVar(&f.topK, "top-k", 0, "sample among the k most likely tokens (0 = all)")
+	fs.Float64Var(&f.topP, "top-p", 1, "sample among the most likely tokens whose probabilities sum to p (1 = off)")
+	fs.Float64Var(&f.repeatPenalty, "repeat-penalty", 1, "divide logits of recent tokens by this (1 = off)")
+	fs.Uint64Var(&f.seed, "seed", 0, "random seed for sampling")
+	fs.BoolVar(&f.ignoreEOS, "ignore-eos", false, "keep generating past end-of-sequence tokens")
+	fs.IntVar(&f.steps, "steps-per-submit", 1, "decode steps per GPU submission (webgpu)")
+}
+
+func checkGenerateFlags(f *generateFlags, pos []string) error {
+	if err := f.checkInput(pos, "prompt", f.prompt, "tokens", f.tokens); err != nil {
+		return err
+	}
+	switch {
+	case f.chat && f.prompt == "":
+		return usagef("--chat applies to --prompt")
+	case f.maxTokens < 1:
+		return usagef("--max-tokens must be at least 1")
+	case f.temperature < 0 || f.topK < 0 || f.topP <= 0 || f.topP > 1 || f.repeatPenalty <= 0:
+		return usagef("want --temperature ≥ 0, --top-k ≥ 0, 0 < --top-p ≤ 1, --repeat-penalty > 0")
+	case f.steps < 1:
+		return usagef("--steps-per-submit must be at least 1")
+	}
+	return checkBackend(f.backend, f.precision)
+}
+
+// parseGenerateFlags parses generate's arguments again where they are run.
+func parseGenerateFlags(args []string) (*generateFlags, error) {
+	fs := flag.NewFlagSet("generate", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Bool("json", false, "")
+	var f generateFlags
+	defineGenerateFlags(fs, &f)
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	return &f, checkGenerateFlags(&f, pos)
+}
+
+// sampleParams are the sampler settings of the flags (RepeatLastN fixed at 64).
+func (f *generateFlags) sampleParams() sample.Params {
+	return sample.Params{
+		Temperature:   float32(f.temperature),
+		TopK:          f.topK,
+		TopP:          float32(f.topP),
+		RepeatPenalty: float32(f.repeatPenalty),
+		RepeatLastN:   64,
+		Seed:          f.seed,
+	}
+}
+
+// inputIDs returns the prompt's token ids (--tokens as given, or --prompt
+// tokenized) and the model's tokenizer, nil when the model has none: token
+// ids in, token ids out, with no text and no stop tokens.
+func (f *generateFlags) inputIDs(md map[string]any) (*tokenizer.Tokenizer, []int32, error) {
+	tok, tokErr := tokenizer.FromMetadata(md)
+	var ids []int32
+	var err error
+	if f.tokens != "" {
+		if ids, err = parseTokens(f.tokens); err != nil {
+			return nil, nil, err
+		}
+	} else {
+		if tokErr != nil {
+			return nil, nil, fmt.Errorf("--prompt needs the model's tokenizer: %w (pass --tokens instead)", tokErr)
+		}
+		if ids, err = promptTokens(tok, f.prompt, f.chat); err != nil {
+			return nil, nil, err
+		}
+	}
+	if tokErr != nil {
+		tok = nil
+	}
+	return tok, ids, nil
+}
+
 func runGenerate(fs *flag.FlagSet, args []string, out *output) error {
-	modelPath := fs.String("model", "", "model: .gguf file, HF folder or shard folder")
-	prompt := fs.String("prompt", "", "prompt text, tokenized with the model's rules (BOS included)")
-	tokens := fs.String("tokens", "", "prompt as comma-separated token ids, used exactly as given (no BOS added)")
-	chat := fs.Bool("chat", false, "apply the model's chat template to --prompt as one user turn")
-	maxTokens := fs.Int("max-tokens", 128, "most tokens to generate")
-	temperature := fs.Float64("temperature", 0, "sampling temperature (0 = greedy)")
-	topK := fs.Int("top-k", 0, "sample among the k most likely tokens (0 = all)")
-	topP := fs.Float64("top-p", 1, "sample among the most likely tokens whose probabilities sum to p (1 = off)")
-	repeatPenalty := fs.Float64("repeat-penalty", 1, "divide logits of recent tokens by this (1 = off)")
-	seed := fs.Uint64("seed", 0, "random seed for sampling")
-	ignoreEOS := fs.Bool("ignore-eos", false, "keep generating past end-of-sequence tokens")
-	stepsPerSubmit := fs.Int("steps-per-submit", 1, "decode steps per GPU submission (webgpu)")
-	backend := fs.String("backend", "webgpu", "webgpu or cpu (pure-Go reference)")
-	precision := fs.String("precision", "auto", "auto, f32 or f16 (webgpu)")
+	var f generateFlags
+	defineGenerateFlags(fs, &f)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
-	switch {
-	case len(pos) > 0:
-		return usagef("unexpected argument %q", pos[0])
-	case *modelPath == "":
-		return usagef("--model is required")
-	case (*prompt == "") == (*tokens == ""):
-		return usagef("give exactly one of --prompt and --tokens")
-	case *chat && *prompt == "":
-		return usagef("--chat applies to --prompt")
-	case *maxTokens < 1:
-		return usagef("--max-tokens must be at least 1")
-	case *temperature < 0 || *topK < 0 || *topP <= 0 || *topP > 1 || *repeatPenalty <= 0:
-		return usagef("want --temperature ≥ 0, --top-k ≥ 0, 0 < --top-p ≤ 1, --repeat-penalty > 0")
-	case *stepsPerSubmit < 1:
-		return usagef("--steps-per-submit must be at least 1")
-	}
-	if err := checkBackend(*backend, *precision); err != nil {
+	if err := checkGenerateFlags(&f, pos); err != nil {
 		return err
 	}
-	if *backend == "webgpu" {
+	if f.backend == "webgpu" {
 		return runWebGPU("generate", args, out)
 	}
 
-	src, m, be, err := loadCPU(*modelPath)
+	src, m, be, err := loadCPU(f.model)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	tok, tokErr := tokenizer.FromMetadata(src.Metadata())
-	var ids []int32
-	if *tokens != "" {
-		if ids, err = parseTokens(*tokens); err != nil {
-			return err
-		}
-	} else {
-		if tokErr != nil {
-			return fmt.Errorf("--prompt needs the model's tokenizer: %w (pass --tokens instead)", tokErr)
-		}
-		if ids, err = promptTokens(tok, *prompt, *chat); err != nil {
-			return err
-		}
-	}
-	if tokErr != nil {
-		tok = nil // token ids in, token ids out; no text, no stop tokens
+	tok, ids, err := f.inputIDs(src.Metadata())
+	if err != nil {
+		return err
 	}
 
-	length := len(ids) + *maxTokens
+	length := len(ids) + f.maxTokens
 	if ctx := m.Config().ContextLength; ctx > 0 && length > ctx {
 		if len(ids) >= ctx {
 			return fmt.Errorf("the prompt has %d tokens but the model's context holds %d", len(ids), ctx)
@@ -102,17 +160,10 @@ func runGenerate(fs *flag.FlagSet, args []string, out *output) error {
 		length = ctx
 	}
 	var isStop func(int32) bool
-	if tok != nil && !*ignoreEOS {
+	if tok != nil && !f.ignoreEOS {
 		isStop = tok.IsStop
 	}
-	g, err := generate(m, be, ids, length, *maxTokens, isStop, sample.New(sample.Params{
-		Temperature:   float32(*temperature),
-		TopK:          *topK,
-		TopP:          float32(*topP),
-		RepeatPenalty: float32(*repeatPenalty),
-		RepeatLastN:   64,
-		Seed:          *seed,
-	}))
+	g, err := generate(m, be, ids, length, f.maxTokens, isStop, sample.New(f.sampleParams()))
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/doppler-engine/doppler/engine/arch"
-	"github.com/doppler-engine/doppler/engine/internal/testdata"
+	"github.com/doppler-engine/doppler/engine/internal/refdata"
 	"github.com/doppler-engine/doppler/engine/model"
 	"github.com/doppler-engine/doppler/engine/ref"
 	"github.com/doppler-engine/doppler/engine/sample"
@@ -21,7 +21,7 @@ import (
 )
 
 // llama.cpp's greedy continuation of "Once upon a time" (../shared/models/README.md).
-var storiesGreedy = []int32{432, 383, 286, 261, 376, 298, 315, 421, 395, 317, 426, 338, 401, 396, 267, 337, 410, 408, 419, 292, 411, 322, 265, 282, 295, 433, 426, 385, 328, 432, 358, 394}
+var storiesGreedy = refdata.Stories260KGreedy()
 
 const storiesText = ", there was a little girl named Lily. She loved to play outside in the park. One day, she saw"
 
@@ -37,8 +37,8 @@ func runCLI(t *testing.T, args ...string) (generation, int, string) {
 }
 
 func TestGenerateCPU(t *testing.T) {
-	p, err := testdata.Stories260K()
-	stories := testdata.Must(t, p, err)
+	p, err := refdata.Stories260K()
+	stories := refdata.Must(t, p, err)
 	base := []string{"generate", "--backend", "cpu", "--model", stories, "--json"}
 	tests := []struct {
 		name string
@@ -95,14 +95,14 @@ func TestGenerateCPU(t *testing.T) {
 
 // The loop stops before a stop token and says so.
 func TestGenerateStops(t *testing.T) {
-	p, err := testdata.Stories260K()
-	src, err := model.Open(testdata.Must(t, p, err))
+	p, err := refdata.Stories260K()
+	src, err := model.Open(refdata.Must(t, p, err))
 	require.NoError(t, err)
 	defer src.Close()
 	be := ref.New()
 	m, err := arch.Load(src, be)
 	require.NoError(t, err)
-	prompt := []int32{1, 403, 407, 261, 378}
+	prompt := refdata.Stories260KPrompt()
 	g, err := generate(m, be, prompt, 64, 10, func(id int32) bool { return id == storiesGreedy[2] }, sample.New(sample.Params{}))
 	require.NoError(t, err)
 	assert.Equal(t, &generation{Tokens: storiesGreedy[:2], Stop: "eos"}, g)

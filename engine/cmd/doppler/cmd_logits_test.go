@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -12,21 +11,15 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/doppler-engine/doppler/engine/internal/testdata"
+	"github.com/doppler-engine/doppler/engine/internal/refdata"
 )
 
 // logits on an HF fixture reproduces transformers' logits (the arch tests
 // cover every fixture; this checks the command's plumbing and JSON).
 func TestLogitsCPU(t *testing.T) {
-	d, err := testdata.HFFixturesDir()
-	dir := testdata.Must(t, d, err)
-	var ref struct {
-		InputIDs []int32              `json:"input_ids"`
-		Logits   map[string][]float32 `json:"logits"`
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "qwen3-f32", "reference.json"))
-	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal(b, &ref))
+	d, err := refdata.HFFixturesDir()
+	dir := refdata.Must(t, d, err)
+	ref := refdata.MustHFReference(t, filepath.Join(dir, "qwen3-f32"))
 	ids := ref.InputIDs[:6]
 	strs := make([]string, len(ids))
 	for i, id := range ids {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/doppler-engine/doppler/engine/internal/testdata"
+	"github.com/doppler-engine/doppler/engine/internal/refdata"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -118,14 +118,14 @@ func TestModelCLIUsage(t *testing.T) {
 	_, code, msg := doppler(t, "inspect", filepath.Join(t.TempDir(), "missing.gguf"))
 	assert.Equal(t, 1, code)
 	assert.NotEmpty(t, msg)
-	p, err := testdata.Stories260K()
-	_, code, _ = doppler(t, "inspect", testdata.Must(t, p, err), "--json")
+	p, err := refdata.Stories260K()
+	_, code, _ = doppler(t, "inspect", refdata.Must(t, p, err), "--json")
 	assert.Equal(t, 0, code)
 }
 
 func TestConvertToGGUFCLI(t *testing.T) {
-	root, err := testdata.HFFixturesDir()
-	hf := filepath.Join(testdata.Must(t, root, err), "gemma2-bf16")
+	root, err := refdata.HFFixturesDir()
+	hf := filepath.Join(refdata.Must(t, root, err), "gemma2-bf16")
 	out := filepath.Join(t.TempDir(), "g2.gguf")
 	v, code, msg := doppler(t, "convert", hf, "-o", out, "--dtype", "q8_0", "--json")
 	require.Equal(t, 0, code, msg)

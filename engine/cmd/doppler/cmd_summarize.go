@@ -39,7 +39,8 @@ type summary struct {
 var webgpuTaskGenerator func(ctx context.Context, src model.Source, precision string) (gen tasks.Generator, release func(), err error)
 
 func runSummarize(fs *flag.FlagSet, args []string, out *output) error {
-	modelPath := fs.String("model", "", "model: .gguf file, HF folder or shard folder")
+	var mf modelFlags
+	mf.define(fs)
 	file := fs.String("file", "", "text file to summarize")
 	text := fs.String("text", "", "text to summarize")
 	title := fs.String("title", "", "page title, given to the model")
@@ -53,19 +54,14 @@ func runSummarize(fs *flag.FlagSet, args []string, out *output) error {
 	maxTokens := fs.Int("max-tokens", 0, "most tokens of the summary (0 = by type and length)")
 	temperature := fs.Float64("temperature", 0, "sampling temperature (0 = greedy)")
 	seed := fs.Uint64("seed", 0, "random seed for sampling")
-	backend := fs.String("backend", "webgpu", "webgpu or cpu (pure-Go reference)")
-	precision := fs.String("precision", "auto", "auto, f32 or f16 (webgpu)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
+	if err := mf.checkInput(pos, "file", *file, "text", *text); err != nil {
+		return err
+	}
 	switch {
-	case len(pos) > 0:
-		return usagef("unexpected argument %q", pos[0])
-	case *modelPath == "":
-		return usagef("--model is required")
-	case (*file == "") == (*text == ""):
-		return usagef("give exactly one of --file and --text")
 	case *contextTokens < 0 || *maxTokens < 0 || *temperature < 0:
 		return usagef("--context, --max-tokens and --temperature must not be negative")
 	}
@@ -73,10 +69,10 @@ func runSummarize(fs *flag.FlagSet, args []string, out *output) error {
 	if _, err := tasks.ValidateSummarizeOptions(opts); err != nil {
 		return usagef("%v", err)
 	}
-	if err := checkBackend(*backend, *precision); err != nil {
+	if err := checkBackend(mf.backend, mf.precision); err != nil {
 		return err
 	}
-	if *backend == "webgpu" && !(webgpuInProcess && webgpuTaskGenerator != nil) {
+	if mf.backend == "webgpu" && !(webgpuInProcess && webgpuTaskGenerator != nil) {
 		return runWebGPU("summarize", args, out)
 	}
 	input := *text
@@ -92,19 +88,19 @@ func runSummarize(fs *flag.FlagSet, args []string, out *output) error {
 	var gen tasks.Generator
 	var src model.Source
 	ctxLen := 0
-	if *backend == "webgpu" {
-		if src, err = model.Open(*modelPath); err != nil {
+	if mf.backend == "webgpu" {
+		if src, err = model.Open(mf.model); err != nil {
 			return err
 		}
 		defer src.Close()
-		g, release, err := webgpuTaskGenerator(ctx, src, *precision)
+		g, release, err := webgpuTaskGenerator(ctx, src, mf.precision)
 		if err != nil {
 			return err
 		}
 		defer release()
 		gen, ctxLen = g, src.Config().ContextLength
 	} else {
-		s, m, be, err := loadCPU(*modelPath)
+		s, m, be, err := loadCPU(mf.model)
 		if err != nil {
 			return err
 		}

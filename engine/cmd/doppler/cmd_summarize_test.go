@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/doppler-engine/doppler/engine/internal/testdata"
+	"github.com/doppler-engine/doppler/engine/internal/refdata"
 	"github.com/doppler-engine/doppler/engine/synth"
 )
 
@@ -27,8 +27,8 @@ func runSummarizeCLI(t *testing.T, args ...string) (summary, int, string) {
 }
 
 func TestSummarizeCLI(t *testing.T) {
-	p, err := testdata.Stories260K()
-	stories := testdata.Must(t, p, err)
+	p, err := refdata.Stories260K()
+	stories := refdata.Must(t, p, err)
 	s, code, msg := runSummarizeCLI(t, "--backend", "cpu", "--model", stories, "--text", "Lily had a red ball. She played in the park.", "--max-tokens", "12", "--type", "tldr", "--json")
 	require.Equal(t, 0, code, msg)
 	assert.Equal(t, 1, s.Chunks)

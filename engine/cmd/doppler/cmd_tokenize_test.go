@@ -7,13 +7,13 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/doppler-engine/doppler/engine/internal/testdata"
+	"github.com/doppler-engine/doppler/engine/internal/refdata"
 	"github.com/stretchr/testify/require"
 )
 
 func TestTokenizeStories260K(t *testing.T) {
-	p, err := testdata.Stories260K()
-	model := testdata.Must(t, p, err)
+	p, err := refdata.Stories260K()
+	model := refdata.Must(t, p, err)
 	run := func(args ...string) (map[string]any, int, string) {
 		var out, errb bytes.Buffer
 		code := runMain(append([]string{"tokenize", "--model", model, "--json"}, args...), &out, &errb)

@@ -13,7 +13,6 @@ import (
 	"github.com/doppler-engine/doppler/engine/model"
 	"github.com/doppler-engine/doppler/engine/runtime"
 	"github.com/doppler-engine/doppler/engine/sample"
-	"github.com/doppler-engine/doppler/engine/tokenizer"
 )
 
 // In the js/wasm CLI (under build/wasm-exec, which gives it navigator.gpu)
@@ -39,6 +38,17 @@ func cliContext() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), os.Interrupt)
 }
 
+// openCLI opens a model under cliContext; done closes both.
+func openCLI(path string) (context.Context, model.Source, func(), error) {
+	ctx, cancel := cliContext()
+	src, err := model.Open(path)
+	if err != nil {
+		cancel()
+		return nil, nil, nil, err
+	}
+	return ctx, src, func() { src.Close(); cancel() }, nil
+}
+
 // loadGPU opens a model and loads it on the GPU.
 func loadGPU(ctx context.Context, path, precision string) (model.Source, *runtime.Model, error) {
 	src, err := model.Open(path)
@@ -56,52 +66,23 @@ func loadGPU(ctx context.Context, path, precision string) (model.Source, *runtim
 // The flags are parsed again here: the subcommand's own parse (in its file)
 // validated them before handing the raw arguments over.
 func gpuGenerate(args []string, out *output) error {
-	fs := flag.NewFlagSet("generate", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	modelPath := fs.String("model", "", "")
-	prompt := fs.String("prompt", "", "")
-	tokens := fs.String("tokens", "", "")
-	chat := fs.Bool("chat", false, "")
-	maxTokens := fs.Int("max-tokens", 128, "")
-	temperature := fs.Float64("temperature", 0, "")
-	topK := fs.Int("top-k", 0, "")
-	topP := fs.Float64("top-p", 1, "")
-	repeatPenalty := fs.Float64("repeat-penalty", 1, "")
-	seed := fs.Uint64("seed", 0, "")
-	ignoreEOS := fs.Bool("ignore-eos", false, "")
-	steps := fs.Int("steps-per-submit", 1, "")
-	fs.String("backend", "webgpu", "")
-	precision := fs.String("precision", "auto", "")
-	fs.Bool("json", false, "")
-	if _, err := parseFlags(fs, args); err != nil {
+	f, err := parseGenerateFlags(args)
+	if err != nil {
 		return err
 	}
 	ctx, cancel := cliContext()
 	defer cancel()
-	src, m, err := loadGPU(ctx, *modelPath, *precision)
+	src, m, err := loadGPU(ctx, f.model, f.precision)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
 	defer m.Close()
-	tok, tokErr := tokenizer.FromMetadata(src.Metadata())
-	var ids []int32
-	if *tokens != "" {
-		if ids, err = parseTokens(*tokens); err != nil {
-			return err
-		}
-	} else {
-		if tokErr != nil {
-			return fmt.Errorf("--prompt needs the model's tokenizer: %w (pass --tokens instead)", tokErr)
-		}
-		if ids, err = promptTokens(tok, *prompt, *chat); err != nil {
-			return err
-		}
+	tok, ids, err := f.inputIDs(src.Metadata())
+	if err != nil {
+		return err
 	}
-	if tokErr != nil {
-		tok = nil
-	}
-	length := len(ids) + *maxTokens + *steps
+	length := len(ids) + f.maxTokens + f.steps
 	if c := m.Config.ContextLength; c > 0 {
 		if len(ids) > c {
 			return fmt.Errorf("the prompt has %d tokens but the model's context holds %d: shorten it", len(ids), c)
@@ -113,13 +94,12 @@ func gpuGenerate(args []string, out *output) error {
 		return err
 	}
 	defer s.Close()
-	o := runtime.GenOptions{MaxTokens: *maxTokens, StepsPerSubmit: *steps}
-	if tok != nil && !*ignoreEOS {
+	o := runtime.GenOptions{MaxTokens: f.maxTokens, StepsPerSubmit: f.steps}
+	if tok != nil && !f.ignoreEOS {
 		o.IsStop = tok.IsStop
 	}
-	if *temperature > 0 || *repeatPenalty != 1 {
-		smp := sample.New(sample.Params{Temperature: float32(*temperature), TopK: *topK, TopP: float32(*topP),
-			RepeatPenalty: float32(*repeatPenalty), RepeatLastN: 64, Seed: *seed})
+	if f.temperature > 0 || f.repeatPenalty != 1 {
+		smp := sample.New(f.sampleParams())
 		history := append([]int32(nil), ids...)
 		o.Sample = func(_ int, logits []float32) int32 {
 			t := smp.Sample(logits, history)
@@ -183,13 +163,11 @@ func gpuVerify(args []string, out *output) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := cliContext()
-	defer cancel()
-	src, err := model.Open(f.model)
+	ctx, src, done, err := openCLI(f.model)
 	if err != nil {
 		return err
 	}
-	defer src.Close()
+	defer done()
 	res, err := runtime.Verify(ctx, src, f.tokens, runtime.VerifyOptions{Precision: f.precision, Tolerance: f.tolerance})
 	if err != nil {
 		return err
@@ -215,13 +193,11 @@ func gpuBench(args []string, out *output) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := cliContext()
-	defer cancel()
-	src, err := model.Open(f.model)
+	ctx, src, done, err := openCLI(f.model)
 	if err != nil {
 		return err
 	}
-	defer src.Close()
+	defer done()
 	r, err := runtime.Bench(ctx, src, runtime.BenchOptions{PromptTokens: f.promptTokens, GenTokens: f.genTokens,
 		StepsPerSubmit: f.steps, Precision: f.precision})
 	if err != nil {

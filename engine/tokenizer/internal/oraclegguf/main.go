@@ -16,7 +16,7 @@ import (
 	"path/filepath"
 
 	"github.com/doppler-engine/doppler/engine/gguf"
-	"github.com/doppler-engine/doppler/engine/internal/testdata"
+	"github.com/doppler-engine/doppler/engine/internal/refdata"
 	"github.com/doppler-engine/doppler/engine/tokenizer"
 )
 
@@ -49,7 +49,7 @@ func gunzip(p string) ([]byte, error) {
 }
 
 func write(vocab, dst string) error {
-	dir := filepath.Join(testdata.RepoRoot(), "engine", "tokenizer", "testdata", vocab)
+	dir := filepath.Join(refdata.RepoRoot(), "engine", "tokenizer", "testdata", vocab)
 	tj, err := gunzip(filepath.Join(dir, "tokenizer.json.gz"))
 	if err != nil {
 		return err

@@ -1,7 +1,7 @@
-// Package testdata finds the reference data tests need (DESIGN.md "Test data
+// Package refdata finds the reference data tests need (DESIGN.md "Test data
 // lookup"): an environment variable first, then ../shared beside the
 // repository. Missing data fails the test: CI never skips silently.
-package testdata
+package refdata
 
 import (
 	"crypto/sha256"
@@ -18,7 +18,7 @@ import (
 // RepoRoot returns the repository root (the folder holding go.mod).
 func RepoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
-	// engine/internal/testdata/testdata.go → repo root is three levels up.
+	// engine/internal/refdata/refdata.go → repo root is three levels up.
 	dir := filepath.Dir(file)
 	for i := 0; i < 6; i++ {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
