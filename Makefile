@@ -35,8 +35,8 @@ build: setup
 	@rm -rf $(EXT) && mkdir -p $(EXT)
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" \
 		-o $(EXT)/engine.wasm ./engine/cmd/doppler-sw
-	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" $(EXT)/
-	cp -R extension/. $(EXT)/
+	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" engine/runtime/replay.js $(EXT)/
+	cp -R extension/. $(EXT)/ && rm -f $(EXT)/protocol.md
 	mkdir -p $(EXT)/vendor && cp build/node_modules/@mozilla/readability/Readability.js $(EXT)/vendor/ && cp build/node_modules/@mozilla/readability/LICENSE.md $(EXT)/vendor/Readability.LICENSE.md
 	cp manifest.json $(EXT)/
 	$(GO) run ./build/zipdir -store -o $(ZIP) $(EXT)

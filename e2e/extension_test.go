@@ -71,6 +71,12 @@ func TestExtensionServiceWorkerReportsWebGPU(t *testing.T) {
 	version, err := EvalWorker[string](b, `dopplerEngine.version`)
 	require.NoError(t, err)
 	assert.Equal(t, st.Version, version)
+
+	// The runtime's one-call replay must be loaded, or every dispatch of a
+	// decode step costs several Go→JS calls.
+	replay, err := EvalWorker[string](b, `typeof globalThis.dopplerReplay`)
+	require.NoError(t, err)
+	assert.Equal(t, "function", replay)
 }
 
 // portRequest sends msg over a new "doppler" Port from the page's context
