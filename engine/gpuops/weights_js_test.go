@@ -27,21 +27,16 @@ func awkwardIn(t dtype.DType) int {
 	return 512
 }
 
-// coveredIn says whether weight type t is tested in variant v. Every type
-// runs in the f32 shared-memory variant; the others change only the
-// reduction or the activation type, not the weight decoding, so a few types
-// cover them (lavapipe takes seconds to compile each pipeline).
+// coveredIn says whether weight type t is tested in variant v. Both numeric
+// paths (f32 and f16 activations) run every type with shared-memory
+// reductions; the subgroup variants change only the reduction, not the
+// weight decoding, so a few types cover them (lavapipe takes seconds to
+// compile each pipeline).
 func coveredIn(v variant, t dtype.DType) bool {
-	if v.prec == F32 && !v.subgroups {
+	if !v.subgroups {
 		return true
 	}
-	switch t {
-	case dtype.F32, dtype.Q4_K:
-		return true
-	case dtype.F16, dtype.Q8_0, dtype.Q6_K:
-		return !v.subgroups
-	}
-	return false
+	return t == dtype.F32 || t == dtype.Q4_K
 }
 
 // tiledCovered says whether the tiled kernel is tested with type t: its
