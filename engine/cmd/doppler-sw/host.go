@@ -65,8 +65,8 @@ type loadedModel struct {
 }
 
 func (m *loadedModel) close() {
-	if g, ok := m.gen.(*gpuGenerator); ok {
-		g.close()
+	if g, ok := m.gen.(*runtime.TaskGenerator); ok {
+		g.Close()
 	}
 	if m.gpu != nil {
 		m.gpu.Close()
@@ -228,7 +228,7 @@ func (h *host) load(ctx context.Context, e *engine, id, backend string) (*loaded
 			return nil, st.Classify(id, err)
 		}
 		lm.gpu = m
-		lm.gen = &gpuGenerator{m: m}
+		lm.gen = &runtime.TaskGenerator{Model: m}
 	case backendCPU:
 		be := ref.New()
 		m, err := arch.Load(src, be)
