@@ -30,6 +30,10 @@
 #   LLAMA_THREADS    llama.cpp threads (default 4; local 1)
 #   SYNTH_JOBS       syntheses at once (default 10; local 2)
 #   ROOFLINE_ARGS    extra flags for doppler roofline
+#   DEVICE_ALT_WASM  an xz-compressed doppler.wasm (e.g. a build of the
+#                    previous commit, packed beside .device): each model is
+#                    benched with it too, as engine "doppler-alt", for a
+#                    before/after on the same card in one run
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)"
@@ -95,6 +99,11 @@ unxz .device/doppler.tar.xz | tar -C "$WORK/doppler" -xf -
 # host.js loads Dawn from build/node_modules/webgpu (ignored, so free here).
 unxz .device/webgpu.tar.xz | tar -C build/node_modules/webgpu -xf -
 unxz .device/llamacpp.tar.xz | tar -C "$WORK/llamacpp" -xf -
+ALT_WASM=""
+if [ -n "${DEVICE_ALT_WASM:-}" ]; then
+	ALT_WASM="$WORK/doppler/alt.wasm"
+	unxz "$DEVICE_ALT_WASM" >"$ALT_WASM"
+fi
 export PATH="$WORK/bin:$PATH"
 export DOPPLER_ROOT="$ROOT" DOPPLER_WASM="$WORK/doppler/doppler.wasm" DOPPLER_WASM_EXEC="$WORK/doppler/wasm_exec.js"
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
@@ -209,6 +218,11 @@ for spec in $DEVICE_MODELS; do
 	log "$name: doppler bench"
 	step bench 180 "$base,\"engine\":\"doppler\",\"backend\":\"webgpu\"}" \
 		"$DOPPLER" bench --model "$file" --prompt-tokens "$PROMPT_TOKENS" --gen-tokens "$GEN_TOKENS" --backend webgpu --json
+	if [ -n "$ALT_WASM" ]; then
+		log "$name: doppler bench (alt wasm)"
+		DOPPLER_WASM="$ALT_WASM" step bench 180 "$base,\"engine\":\"doppler-alt\",\"backend\":\"webgpu\"}" \
+			"$DOPPLER" bench --model "$file" --prompt-tokens "$PROMPT_TOKENS" --gen-tokens "$GEN_TOKENS" --backend webgpu --json
+	fi
 	for run in "${LLAMA_RUNS[@]}"; do
 		gpu=${run%%:*}
 		log "$name: llama.cpp ($gpu)"
