@@ -2,16 +2,6 @@
 // | scales[12] | qs[128]); a unit is one 32-element sub-block.
 @group(0) @binding(1) var<storage, read> W: array<u32>;
 
-// k_scale_min unpacks sub-block s's 6-bit scale and min from the 12 scale
-// bytes at sb (get_scale_min_k4's packing).
-fn k_scale_min(sb: u32, s: u32) -> vec2<u32> {
-    if (s < 4u) {
-        return vec2<u32>(w_u8(sb + s) & 63u, w_u8(sb + s + 4u) & 63u);
-    }
-    let b = w_u8(sb + s + 4u);
-    return vec2<u32>((b & 15u) | ((w_u8(sb + s - 4u) >> 6u) << 4u), (b >> 4u) | ((w_u8(sb + s) >> 6u) << 4u));
-}
-
 fn load_unit(row: u32, u: u32, out: ptr<function, array<f32, UNIT>>) {
     let base = row + 144u * (u >> 3u);
     let s = u & 7u;

@@ -41,6 +41,12 @@ var weightFiles = map[dtype.DType]string{
 	dtype.Q6_K: "weight_q6_k",
 }
 
+// weightLibs are WGSL files a weight file needs before it (shared decoding).
+var weightLibs = map[dtype.DType][]string{
+	dtype.Q4_K: {"weight_kscale"},
+	dtype.Q5_K: {"weight_kscale"},
+}
+
 // WeightSupported reports whether kernels read weights of dtype t directly.
 func WeightSupported(t dtype.DType) bool { _, ok := weightFiles[t]; return ok }
 
@@ -267,6 +273,13 @@ func (s shader) source() (string, error) {
 		}
 		fmt.Fprintf(&b, "const UNIT: u32 = %du;\n", unit)
 		b.WriteString(weightHelpers)
+		for _, lib := range weightLibs[s.weight] {
+			src, err := kernels.Source(lib)
+			if err != nil {
+				return "", err
+			}
+			b.WriteString(src)
+		}
 		b.WriteString(w)
 		if s.xdot {
 			if unit%4 == 0 {
