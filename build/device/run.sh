@@ -30,6 +30,9 @@
 #   LLAMA_THREADS    llama.cpp threads (default 4; local 1)
 #   SYNTH_JOBS       syntheses at once (default 10; local 2)
 #   ROOFLINE_ARGS    extra flags for doppler roofline
+#   DEVICE_VARIANTS  "FLAGS|FLAGS|..." extra doppler bench runs per model with
+#                    these flags (e.g. "--serial|--profile"), recorded as engine
+#                    "doppler-variant" with the flags (results.jsonl only)
 #   DEVICE_ALT_WASM  an xz-compressed doppler.wasm (e.g. a build of the
 #                    previous commit, packed beside .device): each model is
 #                    benched with it too, as engine "doppler-alt", for a
@@ -223,6 +226,14 @@ for spec in $DEVICE_MODELS; do
 		DOPPLER_WASM="$ALT_WASM" step bench 180 "$base,\"engine\":\"doppler-alt\",\"backend\":\"webgpu\"}" \
 			"$DOPPLER" bench --model "$file" --prompt-tokens "$PROMPT_TOKENS" --gen-tokens "$GEN_TOKENS" --backend webgpu --json
 	fi
+	IFS='|' read -r -a variants <<<"${DEVICE_VARIANTS:-}"
+	for v in "${variants[@]}"; do
+		[ -n "${v// /}" ] || continue
+		log "$name: doppler bench $v"
+		# shellcheck disable=SC2086 # flags
+		step bench 180 "$base,\"engine\":\"doppler-variant\",\"flags\":\"$v\",\"backend\":\"webgpu\"}" \
+			"$DOPPLER" bench --model "$file" --prompt-tokens "$PROMPT_TOKENS" --gen-tokens "$GEN_TOKENS" --backend webgpu --json $v
+	done
 	for run in "${LLAMA_RUNS[@]}"; do
 		gpu=${run%%:*}
 		log "$name: llama.cpp ($gpu)"

@@ -19,6 +19,8 @@ var (
 const (
 	FeatureShaderF16 = "shader-f16"
 	FeatureSubgroups = "subgroups"
+	// FeatureTimestampQuery times passes on the GPU (bench --profile, roofline).
+	FeatureTimestampQuery = "timestamp-query"
 )
 
 // AdapterInfo is GPUAdapterInfo plus isFallbackAdapter.

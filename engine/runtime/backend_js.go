@@ -33,6 +33,9 @@ type BackendOptions struct {
 	// layers keep ring caches of Window + MaxChunk - 1 positions. 0 = 256.
 	MaxChunk int
 	Fault    *Fault
+	// Profile times every graph replay with GPU timestamps when the device
+	// has timestamp-query (see replayProfile).
+	Profile bool
 }
 
 // Backend is arch.Backend on WebGPU. Ops do not run when called: they

@@ -11,6 +11,35 @@ type BenchReport struct {
 	JSCallsPerToken     float64 `json:"js_calls_per_token"`
 	WeightBytesPerToken float64 `json:"weight_bytes_per_token"`
 	Device              string  `json:"device"`
+	// Serial: each decode submission was read back before the next.
+	Serial  bool          `json:"serial,omitempty"`
+	Profile *BenchProfile `json:"profile,omitempty"`
+}
+
+// BenchProfile is bench --profile: the timed decode's replays, then a
+// second decode with every dispatch in its own timed pass.
+type BenchProfile struct {
+	Decode ReplayTimes `json:"decode"`
+	Ops    ReplayTimes `json:"ops"`
+}
+
+// ReplayTimes are a graph's replays as profiled: per replay on average.
+type ReplayTimes struct {
+	Replays  int     `json:"replays"`
+	EncodeMs float64 `json:"encode_ms"` // JS: writing inputs, encoding and submitting
+	WaitMs   float64 `json:"wait_ms"`   // submit to the read-back in JS's hands
+	GPUMs    float64 `json:"gpu_ms"`    // GPU timestamps: first pass begin to last pass end
+	// Ops (ops mode only): GPU time by op kind, most first.
+	Ops []OpTime `json:"ops,omitempty"`
+}
+
+// OpTime is the GPU time of one op kind per replay, each dispatch in its
+// own pass.
+type OpTime struct {
+	Op         string  `json:"op"`
+	Kernel     string  `json:"kernel"`
+	Dispatches int     `json:"dispatches"`
+	Ms         float64 `json:"ms"`
 }
 
 // BenchOptions configure Bench.
@@ -18,6 +47,8 @@ type BenchOptions struct {
 	PromptTokens, GenTokens int
 	StepsPerSubmit          int
 	Precision               string
+	Serial                  bool // see GenOptions.Serial
+	Profile                 bool // fill BenchReport.Profile (needs timestamp-query)
 }
 
 // benchPrompt is a deterministic prompt of n ids spread over the vocabulary.

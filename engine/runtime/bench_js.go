@@ -19,7 +19,7 @@ func Bench(ctx context.Context, src model.Source, o BenchOptions) (*BenchReport,
 	if o.StepsPerSubmit < 1 {
 		o.StepsPerSubmit = 1
 	}
-	m, err := Load(ctx, src, LoadOptions{Precision: o.Precision})
+	m, err := Load(ctx, src, LoadOptions{Precision: o.Precision, Profile: o.Profile})
 	if err != nil {
 		return nil, err
 	}
@@ -34,7 +34,7 @@ func Bench(ctx context.Context, src model.Source, o BenchOptions) (*BenchReport,
 	}
 	defer s.Close()
 	prompt := benchPrompt(o.PromptTokens, m.Config.VocabSize)
-	gen := GenOptions{MaxTokens: min(o.GenTokens, 2*o.StepsPerSubmit+1), StepsPerSubmit: o.StepsPerSubmit}
+	gen := GenOptions{MaxTokens: min(o.GenTokens, 2*o.StepsPerSubmit+1), StepsPerSubmit: o.StepsPerSubmit, Serial: o.Serial}
 	if _, err := s.Generate(ctx, [][]int32{prompt}, gen); err != nil {
 		return nil, err
 	}
@@ -48,6 +48,10 @@ func Bench(ctx context.Context, src model.Source, o BenchOptions) (*BenchReport,
 			calls0 = m.JSCalls()
 		}
 	}
+	decode := stepLayout{B: 1, T: 1, R: o.StepsPerSubmit, Sample: true}
+	if err := s.resetProfile(decode, false); err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	res, err := s.Generate(ctx, [][]int32{prompt}, gen)
 	if err != nil {
@@ -60,11 +64,17 @@ func Bench(ctx context.Context, src model.Source, o BenchOptions) (*BenchReport,
 		GPUBytes:           m.GPUBytes(),
 		DispatchesPerToken: s.DecodeDispatches,
 		Device:             m.Backend.dev.Info.Adapter.Description,
+		Serial:             o.Serial,
 	}
 	r.PrefillTokS = float64(o.PromptTokens) / first.Sub(start).Seconds()
 	if d := last.Sub(first).Seconds(); decoded > 0 && d > 0 {
 		r.DecodeTokS = float64(decoded) / d
 		r.JSCallsPerToken = float64(m.JSCalls()-calls0) / float64(decoded)
+	}
+	if o.Profile {
+		if r.Profile, err = s.profileDecode(ctx, decode, prompt, gen); err != nil {
+			return nil, err
+		}
 	}
 	plan, err := s.Plan(stepLayout{B: 1, T: 1, R: 1, Sample: true})
 	if err != nil {
@@ -93,4 +103,43 @@ func (b *Backend) planWeightBytes(p *Plan) uint64 {
 		n += size
 	}
 	return n
+}
+
+// resetProfile zeroes the profile sums of graph lay (a no-op when the
+// backend does not profile).
+func (s *Session) resetProfile(lay stepLayout, ops bool) error {
+	g := s.graphs[lay]
+	if !s.m.Backend.opts.Profile || g == nil {
+		return nil
+	}
+	if g.prof == nil {
+		return fmt.Errorf("profile: the device offers no timestamp-query (%s)", s.m.Backend.dev.Info.Adapter.Description)
+	}
+	return g.prof.reset(ops)
+}
+
+// profileDecode reads the timed decode's profile, then decodes again with
+// every dispatch timed on its own.
+func (s *Session) profileDecode(ctx context.Context, lay stepLayout, prompt []int32, gen GenOptions) (*BenchProfile, error) {
+	g := s.graphs[lay]
+	if g == nil || g.prof == nil {
+		return nil, fmt.Errorf("profile: no timed decode graph (%s)", lay)
+	}
+	p := &BenchProfile{}
+	var err error
+	if p.Decode, err = g.prof.read(); err != nil {
+		return nil, err
+	}
+	if err := g.prof.reset(true); err != nil {
+		return nil, err
+	}
+	gen.OnToken = nil
+	gen.MaxTokens = min(gen.MaxTokens, 33)
+	if _, err := s.Generate(ctx, [][]int32{prompt}, gen); err != nil {
+		return nil, err
+	}
+	if p.Ops, err = g.prof.read(); err != nil {
+		return nil, err
+	}
+	return p, g.prof.reset(false)
 }

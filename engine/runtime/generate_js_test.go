@@ -78,6 +78,49 @@ func TestStopToken(t *testing.T) {
 	assert.Equal(t, "eos", res[0].Stop)
 }
 
+// Pipelined decoding (the default: the next submission starts from the
+// tokens the GPU sampled, before the current one is read back) gives what
+// serial decoding gives, leaves the session at the same length when a stop
+// token ends it early (the speculative submission is dropped), and a chained
+// continuation of that session matches the CPU reference.
+func TestPipelinedEqualsSerial(t *testing.T) {
+	m := loadStories(t, "f32")
+	stop := storiesGreedy[9]
+	for _, steps := range []int{1, 3} {
+		var lens [2]int
+		for i, serial := range []bool{true, false} {
+			s, err := m.NewSession(1, 64)
+			require.NoError(t, err)
+			calls := m.JSCalls()
+			res, err := s.Generate(testCtx(t), [][]int32{storiesPrompt}, GenOptions{MaxTokens: 32, StepsPerSubmit: steps, Serial: serial,
+				IsStop: func(tok int32) bool { return tok == stop }})
+			require.NoError(t, err)
+			assert.Equal(t, storiesGreedy[:9], res[0].Tokens, "steps %d serial %v", steps, serial)
+			assert.Equal(t, "eos", res[0].Stop)
+			lens[i] = s.Len(0)
+			if !serial {
+				// At most one replay per submission plus the dropped one.
+				assert.LessOrEqual(t, m.JSCalls()-calls, 2+(9+steps-1)/steps+1+2)
+			}
+			s.Close()
+		}
+		assert.Equal(t, lens[0], lens[1], "steps %d: the dropped submission's positions are given back", steps)
+	}
+	// A session decodes on after a pipelined run: prefill of a further
+	// prompt at the position left by the stop, then greedy decoding.
+	s, err := m.NewSession(1, 96)
+	require.NoError(t, err)
+	defer s.Close()
+	_, err = s.Generate(testCtx(t), [][]int32{storiesPrompt}, GenOptions{MaxTokens: 32,
+		IsStop: func(tok int32) bool { return tok == stop }})
+	require.NoError(t, err)
+	require.Equal(t, len(storiesPrompt)+9, s.Len(0), "the prompt and the 9 tokens fed back")
+	next := append(append(append([]int32(nil), storiesPrompt...), storiesGreedy[:9]...), 403, 261)
+	logits, err := s.Logits(testCtx(t), 0, []int32{403, 261}, false)
+	require.NoError(t, err)
+	assert.Equal(t, sample.Argmax(logits[0]), cpuGreedy(t, next, 1)[0])
+}
+
 // Four prompts decoded together give the tokens each gives alone.
 func TestSeveralSequences(t *testing.T) {
 	prompts := [][]int32{

@@ -24,6 +24,13 @@ type graph struct {
 	logits  *Tensor // the last region's logits (not sampled)
 	steps   []gpuops.Step
 	staging *gpu.Buffer
+	// staging2 is the read-back buffer of odd replays, so a replay can be
+	// submitted while the previous one is still being read back.
+	staging2 *gpu.Buffer
+	// feed is the session's buffer that every sampling replay leaves its
+	// last step's tokens in, for a chained replay to start from (nil for
+	// logits graphs).
+	feed    *gpu.Buffer
 	readBuf *gpu.Buffer
 	readOff uint64
 	readLen uint64
@@ -35,8 +42,9 @@ type graph struct {
 	jsDone         safejs.Func
 	doneCh         chan replayDone
 	seq            int // last replay started
-	pending        int // a replay whose completion was not seen yet (cancelled wait), 0 if none
+	seen           int // last replay whose completion was consumed
 	data           []int32
+	prof           *replayProfile // nil unless the backend profiles
 }
 
 // replayDone is the completion replay.js reports through g.jsDone.
@@ -100,7 +108,18 @@ func (s *Session) capture(lay stepLayout) (g *graph, err error) {
 	} else {
 		g.readBuf, g.readOff, g.readLen = g.logits.buf, 0, uint64(g.logits.numel()*be.prec.Bytes())
 	}
-	if g.staging, err = be.pool.Get("readback", g.readLen, gpu.UsageMapRead|gpu.UsageCopyDst); err != nil {
+	if lay.Sample {
+		g.feed = s.feedBuffer()
+	}
+	stage := g.readLen
+	if be.opts.Profile && be.dev.HasFeature(gpu.FeatureTimestampQuery) {
+		g.prof = &replayProfile{cmds: g.commands()}
+		stage = g.prof.tsOff(g.readLen) + 8*uint64(g.prof.queries())
+	}
+	if g.staging, err = be.pool.Get("readback", stage, gpu.UsageMapRead|gpu.UsageCopyDst); err != nil {
+		panic(err)
+	}
+	if g.staging2, err = be.pool.Get("readback", stage, gpu.UsageMapRead|gpu.UsageCopyDst); err != nil {
 		panic(err)
 	}
 	if err := g.buildJS(be); err != nil {
@@ -196,10 +215,22 @@ func (g *graph) buildJS(be *Backend) error {
 		"data": safejs.Unsafe(data), "tokN": lay.rows(0), "B": lay.B,
 		"posIdx": posIdx, "posRel": posRel, "posSeq": posSeq, "slotIdx": slotIdx, "slotSeq": slotSeq,
 		"src": safejs.Unsafe(g.readBuf.Value()), "off": float64(g.readOff), "len": float64(g.readLen),
-		"staging": safejs.Unsafe(g.staging.Value()), "ints": lay.Sample, "out": safejs.Unsafe(g.jsOut),
-		"done": safejs.Unsafe(g.jsDone.Value()),
+		"staging": safejs.Unsafe(g.staging.Value()), "staging2": safejs.Unsafe(g.staging2.Value()),
+		"ints": lay.Sample, "out": safejs.Unsafe(g.jsOut), "done": safejs.Unsafe(g.jsDone.Value()),
+		"metaBase": lay.metaBase(), "feed": nil, "lastTok": float64(4 * lay.tokOff(lay.R)), "prof": nil,
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	if g.feed != nil {
+		if err := g.jsGraph.Set("feed", safejs.Unsafe(g.feed.Value())); err != nil {
+			return err
+		}
+	}
+	if g.prof != nil {
+		return g.prof.build(be, g)
+	}
+	return nil
 }
 
 // wait blocks until replay seq completed and returns what it read back as
@@ -208,16 +239,15 @@ func (g *graph) wait(ctx context.Context, seq int) ([]int32, error) {
 	for {
 		select {
 		case d := <-g.doneCh:
+			g.seen = max(g.seen, d.seq)
 			if d.seq != seq {
 				continue // a replay whose wait was cancelled
 			}
-			g.pending = 0
 			if d.err != "" {
 				return nil, errors.New(d.err)
 			}
 			return d.ints, nil
 		case <-ctx.Done():
-			g.pending = seq
 			return nil, ctx.Err()
 		}
 	}
@@ -229,11 +259,35 @@ func (g *graph) wait(ctx context.Context, seq int) ([]int32, error) {
 // for a sampling graph (tokens come back as the callback's arguments), two
 // for a logits graph (plus copying the logits out).
 func (g *graph) run(ctx context.Context, be *Backend, tokens []int32, starts, slots []int) ([]byte, error) {
+	seq, out, err := g.start(ctx, be, tokens, starts, slots, false)
+	if err != nil || out != nil {
+		return out, err
+	}
+	return g.finish(ctx, be, seq)
+}
+
+// chainable reports whether a replay of g may start from the tokens the
+// previous sampling replay left on the GPU (g.start with chain), so it can
+// be submitted before that one is read back.
+func (g *graph) chainable() bool {
+	_, ok := replayFunc()
+	return ok && g.ran && g.feed != nil
+}
+
+// start submits one replay and returns its sequence number for finish; when
+// the graph is encoded from Go (its first run, or no replay.js) it runs to
+// completion and returns the read-back bytes instead. chain takes region 0's
+// tokens from the session's feed buffer (the previous sampling replay's last
+// tokens) instead of tokens: see chainable.
+func (g *graph) start(ctx context.Context, be *Backend, tokens []int32, starts, slots []int, chain bool) (int, []byte, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return 0, nil, err
 	}
 	if m := be.dev.Lost(); m != "" {
-		return nil, &lostError{reason: m}
+		return 0, nil, &lostError{reason: m}
+	}
+	if chain && !g.chainable() {
+		return 0, nil, fmt.Errorf("replaying %s: cannot chain a graph that has not run through replay.js", g.lay)
 	}
 	fn, ok := replayFunc()
 	if !g.ran || !ok {
@@ -244,29 +298,35 @@ func (g *graph) run(ctx context.Context, be *Backend, tokens []int32, starts, sl
 			// shows up as an error, not as silent garbage.
 			g.ran = true
 			if err := be.dev.Scope(ctx, func() error { return g.submitGo(be, raw) }); err != nil {
-				return nil, be.checkLost(err)
+				return 0, nil, be.checkLost(err)
 			}
 		} else {
 			if err := g.submitGo(be, raw); err != nil {
-				return nil, be.checkLost(err)
+				return 0, nil, be.checkLost(err)
 			}
 			be.jsCalls += 3*len(g.steps) + 8 // encoded from Go: setPipeline, setBindGroup, dispatch per step
 		}
 		out, err := be.dev.ReadBuffer(ctx, g.readBuf, g.readOff, g.readLen)
-		return out, be.checkLost(err)
+		return 0, out, be.checkLost(err)
 	}
-	// A replay whose wait was cancelled still owns the staging buffer's
-	// mapping: let it finish first.
-	if g.pending != 0 {
-		if _, err := g.wait(ctx, g.pending); err != nil {
-			return nil, be.checkLost(err)
+	// Each replay maps one of two staging buffers: the one this replay
+	// uses must have been read back (a cancelled wait leaves it mapping).
+	for g.seen < g.seq-1 {
+		if _, err := g.wait(ctx, g.seen+1); err != nil {
+			return 0, nil, be.checkLost(err)
 		}
 	}
 	g.seq++
-	args := make([]any, 0, 2+len(tokens)+2*len(starts))
-	args = append(args, g.jsGraph, g.seq)
-	for _, t := range tokens {
-		args = append(args, int(t))
+	args := make([]any, 0, 3+len(tokens)+2*len(starts))
+	args = append(args, g.jsGraph, g.seq, chain)
+	if chain {
+		for range g.lay.rows(0) {
+			args = append(args, 0)
+		}
+	} else {
+		for _, t := range tokens {
+			args = append(args, int(t))
+		}
 	}
 	for _, s := range starts {
 		args = append(args, s)
@@ -275,10 +335,15 @@ func (g *graph) run(ctx context.Context, be *Backend, tokens []int32, starts, sl
 		args = append(args, s)
 	}
 	if _, err := fn.Invoke(args...); err != nil {
-		return nil, be.checkLost(fmt.Errorf("replaying %s: %w", g.lay, err))
+		return 0, nil, be.checkLost(fmt.Errorf("replaying %s: %w", g.lay, err))
 	}
 	be.jsCalls++
-	ints, err := g.wait(ctx, g.seq)
+	return g.seq, nil, nil
+}
+
+// finish waits for replay seq (from start) and returns what it read back.
+func (g *graph) finish(ctx context.Context, be *Backend, seq int) ([]byte, error) {
+	ints, err := g.wait(ctx, seq)
 	if err != nil {
 		return nil, be.checkLost(fmt.Errorf("reading back %s: %w", g.lay, err))
 	}
@@ -301,6 +366,9 @@ func (g *graph) submitGo(be *Backend, raw []byte) error {
 	enc := be.dev.NewEncoder(g.lay.String())
 	for _, it := range g.rec.items {
 		it.d.Encode(enc)
+	}
+	if g.feed != nil {
+		enc.CopyBuffer(g.step, uint64(4*g.lay.tokOff(g.lay.R)), g.feed, 0, uint64(4*g.lay.B))
 	}
 	return enc.Submit()
 }
@@ -325,7 +393,11 @@ func (g *graph) release(be *Backend) {
 	g.arena.release(be.pool)
 	be.pool.Put(g.step)
 	be.pool.Put(g.staging)
-	if g.doneCh != nil && g.pending == 0 {
+	be.pool.Put(g.staging2)
+	if g.prof != nil {
+		g.prof.release(be)
+	}
+	if g.doneCh != nil && g.seen == g.seq {
 		// Every replay reported back; one whose wait was cancelled may
 		// still call it, so that one keeps its callback.
 		g.jsDone.Release()

@@ -31,6 +31,9 @@ type LoadOptions struct {
 	Progress func(Progress)
 	// Arch adjusts binding (e.g. HF's rounded RoPE frequencies for tests).
 	Arch arch.Options
+	// Profile opens the device with timestamp-query and times every replay
+	// (doppler bench --profile).
+	Profile bool
 }
 
 // Model is a model loaded on the GPU.
@@ -92,7 +95,11 @@ func Load(ctx context.Context, src model.Source, o LoadOptions) (*Model, error) 
 	dev, owns := o.Device, false
 	if dev == nil {
 		var err error
-		if dev, err = gpu.Open(ctx, gpu.Options{}); err != nil {
+		var opts gpu.Options
+		if o.Profile {
+			opts.OptionalFeatures = []string{gpu.FeatureShaderF16, gpu.FeatureSubgroups, gpu.FeatureTimestampQuery}
+		}
+		if dev, err = gpu.Open(ctx, opts); err != nil {
 			return nil, err
 		}
 		owns = true
@@ -107,7 +114,7 @@ func Load(ctx context.Context, src model.Source, o LoadOptions) (*Model, error) 
 	if err != nil {
 		return fail(err)
 	}
-	be, err := NewBackend(ctx, dev, BackendOptions{Precision: prec, MaxChunk: o.MaxChunk, Fault: o.Fault})
+	be, err := NewBackend(ctx, dev, BackendOptions{Precision: prec, MaxChunk: o.MaxChunk, Fault: o.Fault, Profile: o.Profile})
 	if err != nil {
 		return fail(err)
 	}

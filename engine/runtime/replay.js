@@ -5,47 +5,94 @@
 //   g: the graph's JS side, made once:
 //     device, cmds (flat [pipeline, bindGroup, x, y, z, ...]), step (the step
 //     buffer), data (Int32Array template of its contents), tokN, B,
-//     posIdx/posRel/posSeq (data[posIdx[i]] = posRel[i] + start of sequence
-//     posSeq[i]), slotIdx/slotSeq (data[slotIdx[i]] = slot of slotSeq[i]),
-//     src/off/len/staging (the read-back range and its mappable buffer),
-//     ints (read back int32 values, handed to done) or out (a Uint8Array
-//     the read-back bytes are copied into), done (a Go function made once).
-//   vals: tokN token ids, B start positions, B cache slots.
+//     metaBase (first int32 after the token regions), posIdx/posRel/posSeq
+//     (data[posIdx[i]] = posRel[i] + start of sequence posSeq[i]),
+//     slotIdx/slotSeq (data[slotIdx[i]] = slot of slotSeq[i]),
+//     src/off/len/staging (the read-back range and its two mappable buffers,
+//     used by odd and even replays so two can be in flight), ints (read back
+//     int32 values, handed to done) or out (a Uint8Array the read-back
+//     bytes are copied into), done (a Go function made once);
+//     feed/lastTok (sampling graphs: the session's feed buffer, which every
+//     replay leaves the last step's B sampled ids in, and their byte offset
+//     in the step buffer); prof (optional, see below).
+//   chain: 1 takes region 0's ids from feed (the previous replay's last
+//     sampled tokens, still on the GPU), so this replay can be submitted
+//     before that one is read back; 0 takes them from vals.
+//   vals: tokN token ids (ignored when chained), B start positions, B cache
+//     slots.
 //
 // Writes the step buffer, encodes one compute pass, submits, reads back,
 // then calls done(seq, null, ...ints) or done(seq, errorText).
-globalThis.dopplerReplay = function (g, seq, ...vals) {
+//
+// prof, when set (doppler bench --profile), holds a timestamp query set
+// (qs, resolved into res and read back after the results at tsOff) and
+// sums: n replays, encodeMs (JS time to encode and submit), waitMs (submit
+// to read-back), gpuNs (first to last timestamp); with prof.ops every
+// dispatch gets its own timed pass and opNs[i] sums command i's GPU time.
+globalThis.dopplerReplay = function (g, seq, chain, ...vals) {
 	try {
+		const p = g.prof;
+		const t0 = p ? performance.now() : 0;
 		const d = g.data;
-		for (let i = 0; i < g.tokN; i++) d[i] = vals[i];
+		if (!chain) for (let i = 0; i < g.tokN; i++) d[i] = vals[i];
 		for (let i = 0; i < g.posIdx.length; i++) d[g.posIdx[i]] = g.posRel[i] + vals[g.tokN + g.posSeq[i]];
 		for (let i = 0; i < g.slotIdx.length; i++) d[g.slotIdx[i]] = vals[g.tokN + g.B + g.slotSeq[i]];
 		const q = g.device.queue;
-		q.writeBuffer(g.step, 0, d);
+		// Chained, the token regions are left alone: region 0 comes from feed.
+		if (chain) q.writeBuffer(g.step, 4 * g.metaBase, d, g.metaBase, d.length - g.metaBase);
+		else q.writeBuffer(g.step, 0, d);
 		const enc = g.device.createCommandEncoder();
-		const pass = enc.beginComputePass();
+		if (chain) enc.copyBufferToBuffer(g.feed, 0, g.step, 0, 4 * g.B);
 		const c = g.cmds;
-		let last = null;
-		for (let i = 0; i < c.length; i += 5) {
-			if (c[i] !== last) {
+		if (p && p.ops) {
+			for (let i = 0, k = 0; i < c.length; i += 5, k += 2) {
+				const pass = enc.beginComputePass({ timestampWrites: { querySet: p.qs, beginningOfPassWriteIndex: k, endOfPassWriteIndex: k + 1 } });
 				pass.setPipeline(c[i]);
-				last = c[i];
+				pass.setBindGroup(0, c[i + 1]);
+				pass.dispatchWorkgroups(c[i + 2], c[i + 3], c[i + 4]);
+				pass.end();
 			}
-			pass.setBindGroup(0, c[i + 1]);
-			pass.dispatchWorkgroups(c[i + 2], c[i + 3], c[i + 4]);
+		} else {
+			const pass = enc.beginComputePass(p ? { timestampWrites: { querySet: p.qs, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : undefined);
+			let last = null;
+			for (let i = 0; i < c.length; i += 5) {
+				if (c[i] !== last) {
+					pass.setPipeline(c[i]);
+					last = c[i];
+				}
+				pass.setBindGroup(0, c[i + 1]);
+				pass.dispatchWorkgroups(c[i + 2], c[i + 3], c[i + 4]);
+			}
+			pass.end();
 		}
-		pass.end();
-		enc.copyBufferToBuffer(g.src, g.off, g.staging, 0, g.len);
+		if (g.feed) enc.copyBufferToBuffer(g.step, g.lastTok, g.feed, 0, 4 * g.B);
+		const st = seq & 1 ? g.staging2 : g.staging;
+		enc.copyBufferToBuffer(g.src, g.off, st, 0, g.len);
+		const nq = p ? (p.ops ? 2 * (c.length / 5) : 2) : 0;
+		if (p) {
+			enc.resolveQuerySet(p.qs, 0, nq, p.res, 0);
+			enc.copyBufferToBuffer(p.res, 0, st, p.tsOff, 8 * nq);
+		}
 		q.submit([enc.finish()]);
-		g.staging.mapAsync(GPUMapMode.READ, 0, g.len).then(() => {
-			const range = g.staging.getMappedRange(0, g.len);
+		const t1 = p ? performance.now() : 0;
+		const size = p ? p.tsOff + 8 * nq : g.len;
+		st.mapAsync(GPUMapMode.READ, 0, size).then(() => {
+			const range = st.getMappedRange(0, size);
+			if (p) {
+				const ts = new BigInt64Array(range, p.tsOff, nq);
+				p.n++;
+				p.encodeMs += t1 - t0;
+				p.waitMs += performance.now() - t1;
+				p.gpuNs += Number(ts[nq - 1] - ts[0]);
+				if (p.ops) for (let k = 0; k < nq; k += 2) p.opNs[k / 2] += Number(ts[k + 1] - ts[k]);
+			}
 			if (g.ints) {
-				const v = Array.from(new Int32Array(range));
-				g.staging.unmap();
+				const v = Array.from(new Int32Array(range, 0, g.len / 4));
+				st.unmap();
 				g.done(seq, null, ...v);
 			} else {
-				g.out.set(new Uint8Array(range));
-				g.staging.unmap();
+				g.out.set(new Uint8Array(range, 0, g.len));
+				st.unmap();
 				g.done(seq, null);
 			}
 		}, (e) => g.done(seq, String(e)));

@@ -9,6 +9,7 @@ import (
 	"math"
 
 	"github.com/doppler-engine/doppler/engine/arch"
+	"github.com/doppler-engine/doppler/engine/gpu"
 	"github.com/doppler-engine/doppler/engine/quant"
 )
 
@@ -24,6 +25,7 @@ type Session struct {
 	slots  int
 	length int
 	next   []int
+	feed   *gpu.Buffer // the last sampled tokens, for chained replays (see graph.feed)
 	graphs map[stepLayout]*graph
 	order  []stepLayout
 	// LastPlan is the plan of the most recently recorded step shape.
@@ -61,6 +63,19 @@ func (s *Session) Close() {
 	for _, l := range s.cache.Layers {
 		be.releaseKV(l.(*kv))
 	}
+	be.pool.Put(s.feed)
+	s.feed = nil
+}
+
+// feedBuffer is the session's feed buffer: room for one token per slot.
+func (s *Session) feedBuffer() *gpu.Buffer {
+	if s.feed == nil {
+		var err error
+		if s.feed, err = s.m.Backend.pool.Get("feed", uint64(4*s.slots), gpu.UsageStorage|gpu.UsageCopySrc|gpu.UsageCopyDst); err != nil {
+			panic(err)
+		}
+	}
+	return s.feed
 }
 
 // graph returns the recorded graph of lay, capturing it on first use.
@@ -184,6 +199,11 @@ type GenOptions struct {
 	// Sample picks a token from a sequence's logits on the CPU; nil samples
 	// greedily (argmax) on the GPU.
 	Sample func(seq int, logits []float32) int32
+	// Serial waits for each submission's tokens before submitting the next.
+	// By default greedy decoding keeps two submissions in flight: the next
+	// one starts from the tokens the GPU sampled, and is dropped if the
+	// sequences stopped (see Generate).
+	Serial bool
 	// IsStop ends a sequence at a token (not included in its result).
 	IsStop func(int32) bool
 	// OnToken streams each accepted token as soon as it is read back.
@@ -276,9 +296,11 @@ func (s *Session) Generate(ctx context.Context, prompts [][]int32, o GenOptions)
 	for b := range cur {
 		accept(b, cur[b])
 	}
-	slots := make([]int, B)
-	for b := range slots {
-		slots[b] = b
+	if o.Sample == nil {
+		if err := s.decodeGreedy(ctx, B, cur, o, accept, done, res); err != nil {
+			return nil, err
+		}
+		return res, nil
 	}
 	for {
 		far := 0
@@ -290,8 +312,7 @@ func (s *Session) Generate(ctx context.Context, prompts [][]int32, o GenOptions)
 		if !active {
 			break
 		}
-		room := s.length - far
-		if room <= 0 {
+		if s.length-far <= 0 {
 			for b := range B {
 				if !done[b] {
 					res[b].Stop, done[b] = "length", true
@@ -299,37 +320,13 @@ func (s *Session) Generate(ctx context.Context, prompts [][]int32, o GenOptions)
 			}
 			break
 		}
-		R := min(o.StepsPerSubmit, room)
 		start := append([]int(nil), s.next[:B]...)
-		if o.Sample == nil {
-			lay := stepLayout{B: B, T: 1, R: R, Sample: true}
-			g, err := s.graph(lay)
-			if err != nil {
-				return nil, err
-			}
-			raw, err := g.run(ctx, be, cur, start, slots)
-			if err != nil {
-				return nil, err
-			}
-			s.DecodeDispatches = float64(g.rec.dispatches()) / float64(R)
-			toks := g.tokens(raw)
-			for b := range B {
-				s.next[b] += R
-			}
-			for r := range R {
-				for b := range B {
-					accept(b, toks[r][b])
-				}
-			}
-			cur = toks[R-1]
-			continue
-		}
 		lay := stepLayout{B: B, T: 1, R: 1}
 		g, err := s.graph(lay)
 		if err != nil {
 			return nil, err
 		}
-		raw, err := g.run(ctx, be, cur, start, slots)
+		raw, err := g.run(ctx, be, cur, start, seqSlots(B))
 		if err != nil {
 			return nil, err
 		}
@@ -385,4 +382,126 @@ func (s *Session) prefill(ctx context.Context, slots []int, prompts [][]int32, s
 		}
 	}
 	return out, nil
+}
+
+// seqSlots is the cache slots of B sequences generated together: 0..B-1.
+func seqSlots(B int) []int {
+	slots := make([]int, B)
+	for b := range slots {
+		slots[b] = b
+	}
+	return slots
+}
+
+// inFlight is a submitted decode replay not yet read back.
+type inFlight struct {
+	g   *graph
+	seq int
+	out []byte // read back already (a graph's first run is synchronous)
+}
+
+// decodeGreedy decodes B sequences (slots 0..B-1), StepsPerSubmit steps per
+// submission, sampling on the GPU, from the tokens in cur. Unless
+// o.Serial, it submits the next replay before reading back the current
+// one, chained to start from the tokens the GPU sampled: the GPU never
+// waits for a read-back or for Go. When the sequences stop, the replay
+// still in flight is read back and dropped; its cache writes sit past
+// every sequence's length, where the next prefill overwrites them.
+func (s *Session) decodeGreedy(ctx context.Context, B int, cur []int32, o GenOptions, accept func(int, int32), done []bool, res []Result) error {
+	be := s.m.Backend
+	slots := seqSlots(B)
+	var queue []inFlight
+	// submit starts the next replay at s.next (chained to the previous one,
+	// or from cur) and advances s.next; ok is false with no room left or
+	// when a chained start is not possible yet.
+	submit := func(chain bool) (ok bool, err error) {
+		far := 0
+		for b := range B {
+			far = max(far, s.next[b])
+		}
+		room := s.length - far
+		if room <= 0 {
+			return false, nil
+		}
+		R := min(o.StepsPerSubmit, room)
+		g, err := s.graph(stepLayout{B: B, T: 1, R: R, Sample: true})
+		if err != nil {
+			return false, err
+		}
+		if chain && !g.chainable() {
+			return false, nil
+		}
+		seq, out, err := g.start(ctx, be, cur, s.next[:B], slots, chain)
+		if err != nil {
+			return false, err
+		}
+		s.DecodeDispatches = float64(g.rec.dispatches()) / float64(R)
+		for b := range B {
+			s.next[b] += R
+		}
+		queue = append(queue, inFlight{g: g, seq: seq, out: out})
+		return true, nil
+	}
+	active := func() bool {
+		for b := range B {
+			if !done[b] {
+				return true
+			}
+		}
+		return false
+	}
+	// drain reads back and drops what is still in flight, giving back its
+	// positions.
+	drain := func() error {
+		for _, f := range queue {
+			if f.out == nil {
+				if _, err := f.g.finish(ctx, be, f.seq); err != nil {
+					return err
+				}
+			}
+			for b := range B {
+				s.next[b] -= f.g.lay.R
+			}
+		}
+		queue = nil
+		return nil
+	}
+	for active() {
+		if len(queue) == 0 {
+			ok, err := submit(false)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				for b := range B {
+					if !done[b] {
+						res[b].Stop, done[b] = "length", true
+					}
+				}
+				break
+			}
+		}
+		if !o.Serial && len(queue) == 1 {
+			if _, err := submit(true); err != nil {
+				return err
+			}
+		}
+		f := queue[0]
+		queue = queue[1:]
+		raw := f.out
+		if raw == nil {
+			var err error
+			if raw, err = f.g.finish(ctx, be, f.seq); err != nil {
+				return err
+			}
+		}
+		toks := f.g.tokens(raw)
+		for _, step := range toks {
+			for b := range B {
+				accept(b, step[b])
+			}
+		}
+		cur = toks[len(toks)-1]
+	}
+	return drain()
 }

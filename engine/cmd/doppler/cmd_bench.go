@@ -26,6 +26,7 @@ type benchFlags struct {
 	promptTokens, genTokens int
 	steps                   int
 	backend, precision      string
+	serial, profile         bool
 }
 
 func defineBenchFlags(fs *flag.FlagSet, f *benchFlags) {
@@ -35,6 +36,8 @@ func defineBenchFlags(fs *flag.FlagSet, f *benchFlags) {
 	fs.IntVar(&f.steps, "steps-per-submit", 1, "decode steps per GPU submission (webgpu)")
 	fs.StringVar(&f.backend, "backend", "webgpu", "webgpu or cpu")
 	fs.StringVar(&f.precision, "precision", "auto", "auto, f32 or f16 (webgpu)")
+	fs.BoolVar(&f.serial, "serial", false, "read back each decode submission before the next (webgpu; default keeps two in flight)")
+	fs.BoolVar(&f.profile, "profile", false, "time decode replays with GPU timestamps, then op by op (webgpu; needs timestamp-query)")
 }
 
 func checkBenchFlags(f *benchFlags, pos []string) error {
@@ -130,5 +133,12 @@ func printBench(w io.Writer, r *runtime.BenchReport) {
 	if r.GPUBytes > 0 {
 		fmt.Fprintf(w, "GPU memory   %d bytes\n", r.GPUBytes)
 		fmt.Fprintf(w, "per token    %.1f dispatches, %.2f JS calls, %.0f weight bytes\n", r.DispatchesPerToken, r.JSCallsPerToken, r.WeightBytesPerToken)
+	}
+	if p := r.Profile; p != nil {
+		fmt.Fprintf(w, "decode step  %.3f ms GPU, %.3f ms encoding, %.3f ms submit to read-back (%d replays)\n", p.Decode.GPUMs, p.Decode.EncodeMs, p.Decode.WaitMs, p.Decode.Replays)
+		fmt.Fprintf(w, "op by op     %.3f ms GPU per step, each dispatch in its own pass:\n", p.Ops.GPUMs)
+		for _, o := range p.Ops.Ops {
+			fmt.Fprintf(w, "  %-12s %-34s %4d × %8.4f ms = %.4f ms\n", o.Op, o.Kernel, o.Dispatches, o.Ms/float64(o.Dispatches), o.Ms)
+		}
 	}
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/hack-pad/safejs"
 )
 
-const featureTimestampQuery = "timestamp-query"
+const featureTimestampQuery = gpu.FeatureTimestampQuery
 
 // measureRoofline runs the read-bandwidth probe (see cmd_roofline.go).
 func measureRoofline(f *rooflineFlags) (*rooflineReport, error) {

@@ -199,7 +199,7 @@ func gpuBench(args []string, out *output) error {
 	}
 	defer done()
 	r, err := runtime.Bench(ctx, src, runtime.BenchOptions{PromptTokens: f.promptTokens, GenTokens: f.genTokens,
-		StepsPerSubmit: f.steps, Precision: f.precision})
+		StepsPerSubmit: f.steps, Precision: f.precision, Serial: f.serial, Profile: f.profile})
 	if err != nil {
 		return err
 	}
