@@ -13,7 +13,7 @@ import (
 
 // matmul.wgsl's tile: NR weight rows by TR activation rows per workgroup.
 const (
-	gemvRows    = 4
+	gemvRows    = 8
 	gemvActRows = 4
 )
 

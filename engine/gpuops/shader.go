@@ -84,22 +84,18 @@ fn wg_sum(lid: u32, v: f32) -> f32 {
     return r;
 }
 
-var<workgroup> wg_red16: array<f32, 16u * WG>;
+var<workgroup> rg_red: array<vec4<f32>, WG>;
 
-// wg_sum16 sums 16 values per invocation over the workgroup; invocation
-// i < 16 gets the total of component i.
-fn wg_sum16(lid: u32, v: ptr<function, array<f32, 16>>) -> f32 {
-    for (var i = 0u; i < 16u; i++) { wg_red16[i * WG + lid] = (*v)[i]; }
+// rg_sum4 sums v over the 32 invocations of lid's row group (lid / 32);
+// the group's first invocation gets the total. Every invocation must call it.
+fn rg_sum4(lid: u32, v: vec4<f32>) -> vec4<f32> {
+    rg_red[lid] = v;
     workgroupBarrier();
-    for (var s = WG / 2u; s > 0u; s = s / 2u) {
-        if (lid < s) {
-            for (var i = 0u; i < 16u; i++) { wg_red16[i * WG + lid] += wg_red16[i * WG + lid + s]; }
-        }
+    for (var s = 16u; s > 0u; s = s / 2u) {
+        if ((lid & 31u) < s) { rg_red[lid] = rg_red[lid] + rg_red[lid + s]; }
         workgroupBarrier();
     }
-    var r = 0.0;
-    if (lid < 16u) { r = wg_red16[lid * WG]; }
-    return r;
+    return rg_red[lid];
 }
 
 // wg_max returns the maximum of v over the workgroup to every invocation.
@@ -136,21 +132,29 @@ fn wg_sum(lid: u32, v: f32) -> f32 {
     return t;
 }
 
-var<workgroup> wg_red16: array<f32, 16u * WG>;
+var<workgroup> rg_red: array<vec4<f32>, WG>;
 
-fn wg_sum16(lid: u32, v: ptr<function, array<f32, 16>>) -> f32 {
-    let nsg = (WG + sg_size - 1u) / sg_size;
-    let sg = lid / sg_size;
-    for (var i = 0u; i < 16u; i++) {
-        let s = subgroupAdd((*v)[i]);
-        if (sg_lane == 0u) { wg_red16[i * nsg + sg] = s; }
+// rg_sum4: subgroups of 32 reduce at once, wider ones by a butterfly that
+// stays within aligned runs of 32, narrower ones leave one partial per
+// subgroup for the group's first invocation to add up.
+fn rg_sum4(lid: u32, v: vec4<f32>) -> vec4<f32> {
+    var t = v;
+    if (sg_size == 32u) {
+        t = subgroupAdd(v);
+    } else if (sg_size > 32u) {
+        for (var o = 16u; o > 0u; o = o / 2u) { t += subgroupShuffleXor(t, o); }
+    } else {
+        t = subgroupAdd(v);
+        if (sg_lane == 0u) { rg_red[lid / sg_size] = t; }
     }
     workgroupBarrier();
-    var r = 0.0;
-    if (lid < 16u) {
-        for (var j = 0u; j < nsg; j++) { r += wg_red16[lid * nsg + j]; }
+    if (sg_size < 32u) {
+        let per = 32u / sg_size;
+        let first = (lid / 32u) * per;
+        t = vec4<f32>(0.0);
+        for (var i = 0u; i < per; i++) { t += rg_red[first + i]; }
     }
-    return r;
+    return t;
 }
 
 fn wg_max(lid: u32, v: f32) -> f32 {
