@@ -57,6 +57,18 @@ func TestRMSNorm(t *testing.T) {
 				want = floats(cpu.RMSNorm(cpu.Floats(sum, shape.rows, shape.n), cpu.Floats(eff, shape.n), 1e-5))
 				requireClose(t, name(v, " add+rmsnorm ", shape, " 1+w ", onePlus), readAct(t, c, out2, len(x)), want, tolFor(v.prec, 1e-5))
 				d.Release()
+				// Norm of b, add, norm of the sum: a = a + norm(b)·w2, out = norm(a)·w.
+				w2 := randFloats(r, shape.n, 2)
+				ab, bb, out3 := bufs.act(x), bufs.act(b), bufs.actOut(len(x))
+				d, err = n.PrepareNormAdd(ab.Binding(), bb.Binding(), bufs.raw(f32Bytes(w2)).Binding(), wb.Binding(), out3.Binding(), p)
+				require.NoError(t, err)
+				run(t, c, d)
+				hb := roundAct(v.prec, floats(cpu.RMSNorm(cpu.Floats(b, shape.rows, shape.n), cpu.Floats(w2, shape.n), 1e-5)))
+				sum = roundAct(v.prec, floats(cpu.Add(cpu.Floats(x, len(x)), cpu.Floats(hb, len(hb)))))
+				requireClose(t, name(v, " norm+residual ", shape), readAct(t, c, ab, len(x)), sum, tolFor(v.prec, 1e-5))
+				want = floats(cpu.RMSNorm(cpu.Floats(sum, shape.rows, shape.n), cpu.Floats(eff, shape.n), 1e-5))
+				requireClose(t, name(v, " rmsnorm+add+rmsnorm ", shape, " 1+w ", onePlus), readAct(t, c, out3, len(x)), want, tolFor(v.prec, 1e-5))
+				d.Release()
 			}
 		}
 	}

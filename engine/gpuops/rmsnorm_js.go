@@ -11,8 +11,8 @@ import (
 // RMSNorm normalizes rows and multiplies by an f32 weight (w, or 1 + w with
 // OnePlus), plain or fused with the residual add before it.
 type RMSNorm struct {
-	c          *Context
-	plain, add *kernel
+	c               *Context
+	plain, add, pre *kernel
 }
 
 // NormParams are one norm's static settings.
@@ -30,7 +30,7 @@ func (p NormParams) uniform() normParams {
 	return normParams{N: uint32(p.N), Rows: uint32(p.Rows), Eps: p.Eps, AddOne: one}
 }
 
-// NewRMSNorm compiles both variants.
+// NewRMSNorm compiles the three variants.
 func NewRMSNorm(ctx context.Context, c *Context) (*RMSNorm, error) {
 	plain, err := c.compile(ctx, shader{kernel: "rmsnorm", params: normParams{}, reduce: true},
 		gpu.Uniform, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage, gpu.Storage)
@@ -42,7 +42,12 @@ func NewRMSNorm(ctx context.Context, c *Context) (*RMSNorm, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &RMSNorm{c: c, plain: plain, add: add}, nil
+	pre, err := c.compile(ctx, shader{kernel: "rmsnorm_add_pre", params: normParams{}, reduce: true},
+		gpu.Uniform, gpu.Storage, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage, gpu.Storage)
+	if err != nil {
+		return nil, err
+	}
+	return &RMSNorm{c: c, plain: plain, add: add, pre: pre}, nil
 }
 
 // Prepare normalizes x [Rows, N] into out (which may not alias x); w holds
@@ -63,6 +68,18 @@ func (n *RMSNorm) Prepare(x, w, out gpu.Binding, p NormParams) (*Dispatch, error
 func (n *RMSNorm) PrepareAdd(a, b, w, out gpu.Binding, p NormParams) (*Dispatch, error) {
 	d := &Dispatch{Label: "rmsnorm_add"}
 	if err := d.add(n.add, p.uniform(), uint32(p.Rows), a, b, w, out); err != nil {
+		d.Release()
+		return nil, err
+	}
+	return d, nil
+}
+
+// PrepareNormAdd is a norm of b, the residual add and a norm of the sum in
+// one pass (Gemma's post-norms): a = a + norm(b)·w1 in place, out =
+// norm(a)·w2. The same eps serves both norms; OnePlus applies to w2.
+func (n *RMSNorm) PrepareNormAdd(a, b, w1, w2, out gpu.Binding, p NormParams) (*Dispatch, error) {
+	d := &Dispatch{Label: "rmsnorm_add_pre"}
+	if err := d.add(n.pre, p.uniform(), uint32(p.Rows), a, b, w1, w2, out); err != nil {
 		d.Release()
 		return nil, err
 	}

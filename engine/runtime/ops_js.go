@@ -167,13 +167,21 @@ func (b *Backend) RMSNorm(x, w arch.Tensor, eps float32) arch.Tensor {
 	if fa := b.rec.fusableAdd(a); fa != nil {
 		// The residual add just recorded and this norm of its sum become
 		// one pass that adds in place into the add's first input (see
-		// recording.fusableAdd for why that is safe).
+		// recording.fusableAdd for why that is safe); a norm that made the
+		// add's other input joins them when it has the same eps.
+		if pre := fa.pre; pre != nil && pre.p.Eps == p.Eps && pre.x.buf != fa.a.buf && pre.x.w == nil {
+			d, err := b.normKernel().PrepareNormAdd(fa.a.binding(), pre.x.binding(), pre.w.binding(), g.binding(), out.binding(), p)
+			b.rec.fuseAdd(fa, d, err, PlanEntry{Layer: b.layer, Op: "rmsnorm+add+rmsnorm", Kernel: "rmsnorm_add_pre", DType: "f32", Weight: g.name})
+			return out
+		}
+		fa.pre = nil
 		d, err := b.normKernel().PrepareAdd(fa.a.binding(), fa.b.binding(), g.binding(), out.binding(), p)
 		b.rec.fuseAdd(fa, d, err, PlanEntry{Layer: b.layer, Op: "add+rmsnorm", Kernel: "rmsnorm_add", DType: "f32", Weight: g.name})
 		return out
 	}
 	d, err := b.normKernel().Prepare(a.binding(), g.binding(), out.binding(), p)
 	b.rec.add(d, err, PlanEntry{Layer: b.layer, Op: "rmsnorm", Kernel: "rmsnorm", DType: "f32", Weight: g.name})
+	b.rec.lastNorm = &pendingNorm{item: len(b.rec.items) - 1, x: a, w: g, y: out, p: p}
 	return out
 }
 
@@ -300,8 +308,9 @@ func (b *Backend) Add(x, y arch.Tensor) arch.Tensor {
 	}
 	out := b.rec.alloc(a.shape, "add")
 	d, err := b.eltKernel().PrepareAdd(a.binding(), c.binding(), out.binding(), a.numel())
+	pre := b.rec.normBefore(c, len(b.rec.items))
 	b.rec.add(d, err, PlanEntry{Layer: b.layer, Op: "add", Kernel: "eltwise_add", DType: b.act})
-	b.rec.lastAdd = &pendingAdd{item: len(b.rec.items) - 1, a: a, b: c, y: out}
+	b.rec.lastAdd = &pendingAdd{item: len(b.rec.items) - 1, a: a, b: c, y: out, pre: pre}
 	return out
 }
 

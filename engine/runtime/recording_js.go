@@ -36,6 +36,18 @@ type recording struct {
 	// lastEmbed is the most recent embedding gather, a fusion candidate
 	// for a scale of its output that follows it at once (Gemma).
 	lastEmbed *pendingEmbed
+	// lastNorm is the most recent plain norm, a fusion candidate for an add
+	// of its output and a norm of the sum that follow it at once (Gemma's
+	// post-norms).
+	lastNorm *pendingNorm
+}
+
+// pendingNorm is a recorded y = norm(x)·w.
+type pendingNorm struct {
+	item int
+	x, w *Tensor
+	y    *Tensor
+	p    gpuops.NormParams
 }
 
 // pendingEmbed is a recorded y = table[ids]: what it takes to prepare the
@@ -54,6 +66,9 @@ type pendingAdd struct {
 	a, b   *Tensor
 	y      *Tensor
 	viewed bool // y was reshaped: another handle shares its buffer
+	// pre is the norm recorded just before the add that produced b, when
+	// it can run inside a fused norm of the sum too.
+	pre *pendingNorm
 }
 
 func newRecording(b *Backend, a *arena) *recording {
@@ -110,7 +125,7 @@ func (r *recording) add(d *gpuops.Dispatch, err error, e PlanEntry) {
 	if err != nil {
 		r.b.fail(fmt.Errorf("%s (layer %d): %w", e.Op, e.Layer, err))
 	}
-	r.lastAdd, r.lastEmbed = nil, nil // another op came between: a later op may not fuse
+	r.lastAdd, r.lastEmbed, r.lastNorm = nil, nil, nil // another op came between: a later op may not fuse
 	e.Precision = r.b.act
 	if r.b.ops.Subgroups && reduces[e.Op] {
 		e.Kernel += "+subgroups" // the device feature the kernel was specialized for
@@ -145,13 +160,33 @@ func (r *recording) fusableAdd(x *Tensor) *pendingAdd {
 	return la
 }
 
-// fuseAdd replaces the add's dispatch by the fused one and retargets its sum.
+// normBefore returns the norm whose output b is, when it was recorded just
+// before an add of b (the add being item addItem) and has not run: then the
+// add and a norm of its sum may absorb it.
+func (r *recording) normBefore(b *Tensor, addItem int) *pendingNorm {
+	ln := r.lastNorm
+	if ln == nil || ln.y != b || ln.item != addItem-1 || ln.item < r.run || ln.p.OnePlus {
+		return nil
+	}
+	return ln
+}
+
+// fuseAdd replaces the add's dispatch (and the norm before it, when fused
+// too) by the fused one and retargets its sum. The absorbed norm's output
+// is never written: its handle becomes stale.
 func (r *recording) fuseAdd(la *pendingAdd, d *gpuops.Dispatch, err error, e PlanEntry) {
 	if err != nil {
 		r.b.fail(fmt.Errorf("%s (layer %d): %w", e.Op, e.Layer, err))
 	}
-	r.items[la.item].d.Release() // never submitted
-	r.items = r.items[:la.item]
+	first := la.item
+	if la.pre != nil {
+		first = la.pre.item
+		r.versions[la.pre.y.buf]++
+	}
+	for _, it := range r.items[first:] {
+		it.d.Release() // never submitted
+	}
+	r.items = r.items[:first]
 	r.add(d, nil, e)
 	r.versions[la.a.buf]++
 	la.y.buf, la.y.ver, la.y.name = la.a.buf, r.versions[la.a.buf], "add+rmsnorm"
