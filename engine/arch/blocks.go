@@ -24,13 +24,17 @@ func selfAttention(op Ops, cfg *model.Config, layer int, a attention, x Tensor, 
 	q := op.Reshape(op.MatMul(x, a.Q), rows, cfg.Heads, hd)
 	k := op.Reshape(op.MatMul(x, a.K), rows, cfg.KVHeads, hd)
 	v := op.Reshape(op.MatMul(x, a.V), rows, cfg.KVHeads, hd)
-	if a.QNorm != nil {
-		q = op.RMSNorm(q, a.QNorm, eps(cfg))
-		k = op.RMSNorm(k, a.KNorm, eps(cfg))
-	}
 	rp := RopeParams{Style: cfg.RopeStyle, Dim: ropeDim(cfg), Theta: cfg.LayerRopeTheta(layer), Factors: freqs}
-	q = op.Rope(q, b.Pos, rp)
-	k = op.Rope(k, b.Pos, rp)
+	if qk, ok := op.(QKRoper); ok {
+		q, k = qk.RopeQK(q, k, a.QNorm, a.KNorm, b.Pos, eps(cfg), rp)
+	} else {
+		if a.QNorm != nil {
+			q = op.RMSNorm(q, a.QNorm, eps(cfg))
+			k = op.RMSNorm(k, a.KNorm, eps(cfg))
+		}
+		q = op.Rope(q, b.Pos, rp)
+		k = op.Rope(k, b.Pos, rp)
+	}
 	o := op.Attention(q, k, v, c.Layers[layer], b, attnParams(cfg, layer))
 	return op.MatMul(o, a.O)
 }

@@ -83,6 +83,13 @@ type Ops interface {
 	Rows(x, idx Tensor) Tensor
 }
 
+// QKRoper is an optional op a backend may offer: a step's queries and keys
+// normed per head (when qn and kn are non-nil: RMSNorm with eps) and
+// rotated, as RMSNorm then Rope of each would do, in one op.
+type QKRoper interface {
+	RopeQK(q, k, qn, kn, pos Tensor, eps float32, p RopeParams) (Tensor, Tensor)
+}
+
 // KV is one layer's key/value cache handle.
 type KV interface {
 	// Slots is the number of independent sequences the cache holds.

@@ -121,6 +121,28 @@ func TestRope(t *testing.T) {
 			// Angles up to 600 rad are rounded to f32 on the GPU: ~3e-5 absolute.
 			requireClose(t, name(v, " rope ", tc), readAct(t, c, xb, n), want, tolFor(v.prec, 1e-4))
 			d.Release()
+
+			// Queries and keys in one launch (GQA: fewer key heads), with and
+			// without the per-head norm before rotating.
+			kHeads := max(1, tc.heads/2)
+			k := roundAct(v.prec, randFloats(r, tc.rows*kHeads*tc.hd, 2))
+			qn, kn := randFloats(r, tc.hd, 2), randFloats(r, tc.hd, 2)
+			for _, withNorm := range []bool{false, true} {
+				qb, kb := bufs.act(x), bufs.act(k)
+				var norm *QKNorm
+				wantQ, wantK := cpu.Floats(x, tc.rows, tc.heads, tc.hd), cpu.Floats(k, tc.rows, kHeads, tc.hd)
+				if withNorm {
+					norm = &QKNorm{Q: bufs.raw(f32Bytes(qn)).Binding(), K: bufs.raw(f32Bytes(kn)).Binding(), Eps: 1e-6}
+					wantQ = cpu.Floats(roundAct(v.prec, floats(cpu.RMSNorm(wantQ, cpu.Floats(qn, tc.hd), 1e-6))), tc.rows, tc.heads, tc.hd)
+					wantK = cpu.Floats(roundAct(v.prec, floats(cpu.RMSNorm(wantK, cpu.Floats(kn, tc.hd), 1e-6))), tc.rows, kHeads, tc.hd)
+				}
+				d, err := rp.PrepareQK(testCtx(t), qb.Binding(), kb.Binding(), step.Binding(), 2, tc.rows, tc.heads, kHeads, tc.hd, cfg, norm)
+				require.NoError(t, err)
+				run(t, c, d)
+				requireClose(t, name(v, " rope q ", tc, " norm ", withNorm), readAct(t, c, qb, n), floats(cpu.Rope(wantQ, cpu.Ints(pos, tc.rows), rp2)), tolFor(v.prec, 1e-4))
+				requireClose(t, name(v, " rope k ", tc, " norm ", withNorm), readAct(t, c, kb, len(k)), floats(cpu.Rope(wantK, cpu.Ints(pos, tc.rows), rp2)), tolFor(v.prec, 1e-4))
+				d.Release()
+			}
 		}
 	}
 }

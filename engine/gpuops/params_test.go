@@ -41,7 +41,7 @@ func TestWGSLStructLayout(t *testing.T) {
 func TestKernelParamsMatch(t *testing.T) {
 	for name, params := range map[string]any{
 		"embed": embedParams{}, "matmul": matmulParams{}, "matmul_tiled": matmulParams{}, "rmsnorm": normParams{}, "rmsnorm_add": normParams{}, "rmsnorm_add_pre": normParams{},
-		"rope": ropeParams{}, "attention_kv_append": kvAppendParams{}, "attention": attnParams{},
+		"rope": ropeParams{}, "rope_qk": ropeQKParams{}, "attention_kv_append": kvAppendParams{}, "attention": attnParams{},
 		"attention_combine": combineParams{}, "eltwise_add": eltParams{}, "eltwise_glu": eltParams{},
 		"eltwise_scale": eltParams{}, "eltwise_softcap": eltParams{}, "eltwise_rows": rowsParams{},
 		"argmax": argmaxParams{}, "argmax_final": argmaxParams{}, "sample_prep": samplePassParams{}, "sample": samplePassParams{},

@@ -42,6 +42,18 @@ type ropeParams struct {
 	PosOff  uint32 `wgsl:"pos_off"`
 }
 
+type ropeQKParams struct {
+	Rows    uint32  `wgsl:"rows"`
+	QHeads  uint32  `wgsl:"q_heads"`
+	KHeads  uint32  `wgsl:"k_heads"`
+	HeadDim uint32  `wgsl:"head_dim"`
+	Half    uint32  `wgsl:"half"`
+	Neox    uint32  `wgsl:"neox"`
+	PosOff  uint32  `wgsl:"pos_off"`
+	Norm    uint32  `wgsl:"norm"`
+	Eps     float32 `wgsl:"eps"`
+}
+
 type kvAppendParams struct {
 	Rows     uint32 `wgsl:"rows"`
 	T        uint32 `wgsl:"t"`

@@ -227,6 +227,49 @@ func (b *Backend) Rope(x, pos arch.Tensor, p arch.RopeParams) arch.Tensor {
 	if len(a.shape) != 3 || a.shape[0] != ps.numel() {
 		b.fail(fmt.Errorf("runtime: rope of %v at %d positions", a.shape, ps.numel()))
 	}
+	cfg := b.ropeConfig(p)
+	d, err := b.ropeKernel().Prepare(a.binding(), ps.binding(), ps.off, a.shape[0], a.shape[1], a.shape[2], cfg)
+	b.rec.add(d, err, PlanEntry{Layer: b.layer, Op: "rope", Kernel: "rope", DType: b.act})
+	return b.rec.bump(a, "rope")
+}
+
+// RopeQK norms (when qn, kn are given) and rotates queries and keys in
+// place in one launch (arch.QKRoper): both input handles become stale.
+func (b *Backend) RopeQK(q, k, qn, kn, pos arch.Tensor, eps float32, p arch.RopeParams) (arch.Tensor, arch.Tensor) {
+	qt, kt, ps := gt(q), gt(k), gt(pos)
+	b.input(qt, "rope_qk", "q", b.act)
+	b.input(kt, "rope_qk", "k", b.act)
+	b.input(ps, "rope_qk", "positions", "i32")
+	if len(qt.shape) != 3 || len(kt.shape) != 3 || qt.shape[0] != ps.numel() || kt.shape[0] != ps.numel() || qt.shape[2] != kt.shape[2] {
+		b.fail(fmt.Errorf("runtime: rope of q %v and k %v at %d positions", qt.shape, kt.shape, ps.numel()))
+	}
+	if qt.buf == kt.buf {
+		b.fail(fmt.Errorf("runtime: rope_qk needs q and k in separate buffers"))
+	}
+	hd := qt.shape[2]
+	var norm *gpuops.QKNorm
+	op := "rope_qk"
+	if qn != nil {
+		qw, kw := gt(qn), gt(kn)
+		b.input(qw, "rope_qk", "q_norm", "f32")
+		b.input(kw, "rope_qk", "k_norm", "f32")
+		if qw.numel() != hd || kw.numel() != hd {
+			b.fail(fmt.Errorf("runtime: q/k norm weights %s of %d, %s of %d for heads of %d", qw.name, qw.numel(), kw.name, kw.numel(), hd))
+		}
+		if l := layerOf(qw.name); l >= 0 {
+			b.layer = l
+		}
+		norm = &gpuops.QKNorm{Q: qw.binding(), K: kw.binding(), Eps: eps}
+		op = "qk_norm+rope"
+	}
+	cfg := b.ropeConfig(p)
+	d, err := b.ropeKernel().PrepareQK(b.ctx, qt.binding(), kt.binding(), ps.binding(), ps.off, ps.numel(), qt.shape[1], kt.shape[1], hd, cfg, norm)
+	b.rec.add(d, err, PlanEntry{Layer: b.layer, Op: op, Kernel: "rope_qk", DType: b.act})
+	return b.rec.bump(qt, op), b.rec.bump(kt, op)
+}
+
+// ropeConfig is p for the kernels (factors must be host constants).
+func (b *Backend) ropeConfig(p arch.RopeParams) gpuops.RopeConfig {
 	cfg := gpuops.RopeConfig{Neox: p.Style == model.RopeNeoX, Dim: p.Dim, Theta: p.Theta}
 	if p.Factors != nil {
 		f := gt(p.Factors)
@@ -235,9 +278,7 @@ func (b *Backend) Rope(x, pos arch.Tensor, p arch.RopeParams) arch.Tensor {
 		}
 		cfg.Factors = f.host
 	}
-	d, err := b.ropeKernel().Prepare(a.binding(), ps.binding(), ps.off, a.shape[0], a.shape[1], a.shape[2], cfg)
-	b.rec.add(d, err, PlanEntry{Layer: b.layer, Op: "rope", Kernel: "rope", DType: b.act})
-	return b.rec.bump(a, "rope")
+	return cfg
 }
 
 func (b *Backend) Attention(q, k, v arch.Tensor, cache arch.KV, bt *arch.Batch, p arch.AttnParams) arch.Tensor {
