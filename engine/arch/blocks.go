@@ -54,6 +54,9 @@ func attnParams(cfg *model.Config, layer int) AttnParams {
 
 // gatedFFN is down(act(gate(x)) * up(x)).
 func gatedFFN(op Ops, x, gate, up, down Tensor, act Activation) Tensor {
+	if f, ok := op.(GLUMatMuler); ok {
+		return op.MatMul(f.MatMulGLU(x, gate, up, act), down)
+	}
 	return op.MatMul(op.GLU(op.MatMul(x, gate), op.MatMul(x, up), act), down)
 }
 

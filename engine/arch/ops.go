@@ -90,6 +90,12 @@ type QKRoper interface {
 	RopeQK(q, k, qn, kn, pos Tensor, eps float32, p RopeParams) (Tensor, Tensor)
 }
 
+// GLUMatMuler is an optional op a backend may offer: GLU(MatMul(x, gate),
+// MatMul(x, up), act) as one op.
+type GLUMatMuler interface {
+	MatMulGLU(x, gate, up Tensor, act Activation) Tensor
+}
+
 // KV is one layer's key/value cache handle.
 type KV interface {
 	// Slots is the number of independent sequences the cache holds.

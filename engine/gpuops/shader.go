@@ -2,6 +2,7 @@ package gpuops
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -25,7 +26,10 @@ type shader struct {
 	consts    map[string]string // extra `const NAME = VALUE;` lines
 	structs   map[string]any    // further uniform structs by WGSL name
 	xdot      bool              // define XT and xdot (matmul.wgsl's X access)
-	unit      int               // elements per weight unit; 0 = unitOf(weight)
+	// weight2 adds a second weight of the same dtype at binding 4, read
+	// through W2, w2_*, k_scale_min2 and load_unit2 (see secondWeight).
+	weight2 bool
+	unit    int // elements per weight unit; 0 = unitOf(weight)
 }
 
 // weightFiles maps the supported weight dtypes to their access files.
@@ -187,6 +191,26 @@ fn w_u32(off: u32) -> u32 {
 }
 `
 
+// secondWeight renames a weight file's buffer, binding and functions so a
+// kernel can read two weights of one dtype: W at binding 1 and W2 at 4.
+func secondWeight(src string) string {
+	src = strings.ReplaceAll(src, "@binding(1) var<storage, read> W:", "@binding(4) var<storage, read> W2:")
+	src = wgslIdent.ReplaceAllStringFunc(src, func(id string) string {
+		switch {
+		case id == "W":
+			return "W2"
+		case strings.HasPrefix(id, "w_"):
+			return "w2_" + id[2:]
+		case id == "load_unit", id == "k_scale_min":
+			return id + "2"
+		}
+		return id
+	})
+	return src
+}
+
+var wgslIdent = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]*`)
+
 // xdotVec dots a decoded unit with activations at element xb (a multiple of
 // 4) through vec4 loads; xdotScalar is the plain-type version (UNIT 1, any K).
 const xdotVec = `
@@ -285,6 +309,17 @@ func (s shader) source() (string, error) {
 			b.WriteString(src)
 		}
 		b.WriteString(w)
+		if s.weight2 {
+			lib := weightHelpers
+			for _, name := range weightLibs[s.weight] {
+				src, err := kernels.Source(name)
+				if err != nil {
+					return "", err
+				}
+				lib += src
+			}
+			b.WriteString(secondWeight(lib + w))
+		}
 		if s.xdot {
 			if unit%4 == 0 {
 				b.WriteString(xdotVec)

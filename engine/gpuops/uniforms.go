@@ -26,6 +26,19 @@ type matmulParams struct {
 	YOff     uint32 `wgsl:"yoff"`
 }
 
+type matmulGLUParams struct {
+	K        uint32 `wgsl:"k"`
+	N        uint32 `wgsl:"n"`
+	Rows     uint32 `wgsl:"rows"`
+	Units    uint32 `wgsl:"units"`
+	RowBytes uint32 `wgsl:"row_bytes"`
+	WBase    uint32 `wgsl:"wbase"`
+	WBase2   uint32 `wgsl:"wbase2"`
+	LdY      uint32 `wgsl:"ldy"`
+	YOff     uint32 `wgsl:"yoff"`
+	Act      uint32 `wgsl:"act"`
+}
+
 type normParams struct {
 	N      uint32  `wgsl:"n"`
 	Rows   uint32  `wgsl:"rows"`

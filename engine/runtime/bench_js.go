@@ -100,7 +100,7 @@ func (b *Backend) planWeightBytes(p *Plan) uint64 {
 		case "moe":
 			size = b.moeBytes[e.Weight]
 		}
-		n += size
+		n += size + b.weightSizes[e.Weight2]
 	}
 	return n
 }

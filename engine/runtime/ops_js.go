@@ -58,6 +58,15 @@ func (b *Backend) matmulKernel(t dtype.DType) *gpuops.MatMul {
 	return k
 }
 
+func (b *Backend) gluKernel(t dtype.DType) *gpuops.MatMulGLU {
+	k, ok := b.glu[t]
+	if !ok {
+		k = gpuops.NewMatMulGLU(b.ops, t)
+		b.glu[t] = k
+	}
+	return k
+}
+
 func (b *Backend) normKernel() *gpuops.RMSNorm {
 	if b.norm == nil {
 		var err error
@@ -318,6 +327,40 @@ func (b *Backend) Attention(q, k, v arch.Tensor, cache arch.KV, bt *arch.Batch, 
 	return out
 }
 
+// MatMulGLU is GLU(MatMul(x, gate), MatMul(x, up), act) (arch.GLUMatMuler):
+// one GEMV launch reading both weights where the rows are few (decode) and
+// the weights pair up (one dtype and shape), else the three ops.
+func (b *Backend) MatMulGLU(x, gate, up arch.Tensor, act arch.Activation) arch.Tensor {
+	a, gw, uw := gt(x), gt(gate), gt(up)
+	g, u := b.weight(gw, "matmul_glu"), b.weight(uw, "matmul_glu")
+	in := a.shape[len(a.shape)-1]
+	rows := a.numel() / in
+	k := b.gluKernel(g.DType)
+	if rows >= gpuops.TiledMinRows || in != g.In || !k.Pairs(*g, *u) {
+		return b.GLU(b.MatMul(x, gate), b.MatMul(x, up), act)
+	}
+	b.input(a, "matmul_glu/"+dtypeName(g.DType), "x", b.act)
+	shape := slices.Clone(a.shape)
+	shape[len(shape)-1] = g.Out
+	out := b.rec.alloc(shape, "matmul+glu")
+	d, err := k.Prepare(b.ctx, *g, *u, a.binding(), out.binding(), rows, b.activation(act))
+	b.rec.add(d, err, PlanEntry{Layer: b.layer, Op: "matmul+glu", Kernel: "matmul_glu/" + dtypeName(g.DType) + "/" + string(act),
+		DType: dtypeName(g.DType), Weight: gw.name, Weight2: uw.name})
+	return out
+}
+
+// activation is act for the kernels.
+func (b *Backend) activation(act arch.Activation) gpuops.Activation {
+	switch act {
+	case arch.SiLU:
+		return gpuops.SiLU
+	case arch.GELUTanh:
+		return gpuops.GELUTanh
+	}
+	b.fail(fmt.Errorf("runtime: activation %q has no WebGPU kernel", act))
+	return 0
+}
+
 func (b *Backend) GLU(gate, up arch.Tensor, act arch.Activation) arch.Tensor {
 	g, u := gt(gate), gt(up)
 	b.input(g, "eltwise_glu", "gate", b.act)
@@ -325,15 +368,7 @@ func (b *Backend) GLU(gate, up arch.Tensor, act arch.Activation) arch.Tensor {
 	if !slices.Equal(g.shape, u.shape) {
 		b.fail(fmt.Errorf("runtime: glu of %v and %v", g.shape, u.shape))
 	}
-	var a gpuops.Activation
-	switch act {
-	case arch.SiLU:
-		a = gpuops.SiLU
-	case arch.GELUTanh:
-		a = gpuops.GELUTanh
-	default:
-		b.fail(fmt.Errorf("runtime: activation %q has no WebGPU kernel", act))
-	}
+	a := b.activation(act)
 	out := b.rec.alloc(g.shape, "glu")
 	d, err := b.eltKernel().PrepareGLU(g.binding(), u.binding(), out.binding(), g.numel(), a)
 	b.rec.add(d, err, PlanEntry{Layer: b.layer, Op: "glu", Kernel: "eltwise_glu/" + string(act), DType: b.act})

@@ -14,6 +14,8 @@ type PlanEntry struct {
 	DType     string `json:"dtype"` // the weight's dtype, or the input's
 	Precision string `json:"precision"`
 	Weight    string `json:"weight,omitempty"`
+	// Weight2 is the second weight a fused op reads (matmul+glu's up).
+	Weight2 string `json:"weight2,omitempty"`
 }
 
 // Plan is the kernel choice of one step shape, op by op, as recorded.

@@ -1,0 +1,61 @@
+// The gated feed-forward's first half in one GEMV: y[r, n] = act(g)·u with
+// g = x[r]·gate[n] and u = x[r]·up[n] (gate at binding 1, up at binding 4,
+// one dtype), each rounded to the activation type first, as the separate
+// matmuls would store them. Laid out as matmul.wgsl: 32 invocations per
+// weight row, NR rows and TR activation rows per workgroup.
+const WG: u32 = 256u;
+const NR: u32 = 8u;
+const TR: u32 = 4u;
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(2) var<storage, read> X: array<XT>;
+@group(0) @binding(3) var<storage, read_write> Y: array<ACT>;
+
+fn act(x: f32) -> f32 {
+    if (P.act == 0u) {
+        return x / (1.0 + exp(-x));
+    }
+    let u = 0.7978845608028654 * (x + 0.044715 * x * x * x);
+    return x / (1.0 + exp(clamp(-2.0 * u, -80.0, 80.0)));
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>,
+        @builtin(num_workgroups) nwg: vec3<u32> /*SG_PARAMS*/) {
+    /*SG_INIT*/
+    let g = wid.x + wid.y * nwg.x;
+    let ntiles = (P.n + NR - 1u) / NR;
+    let n = (g % ntiles) * NR + lid / 32u;
+    let r0 = (g / ntiles) * TR;
+    let lane = lid & 31u;
+    let live = n < P.n && r0 < P.rows;
+    let nr = select(0u, min(TR, P.rows - r0), live);
+    var ag = vec4<f32>(0.0);
+    var au = vec4<f32>(0.0);
+    var w: array<f32, UNIT>;
+    if (live) {
+        let grow = P.wbase + n * P.row_bytes;
+        let urow = P.wbase2 + n * P.row_bytes;
+        for (var u = lane; u < P.units; u += 32u) {
+            load_unit(grow, u, &w);
+            for (var t = 0u; t < TR; t++) {
+                if (t < nr) {
+                    ag[t] += xdot((r0 + t) * P.k + u * UNIT, &w);
+                }
+            }
+            load_unit2(urow, u, &w);
+            for (var t = 0u; t < TR; t++) {
+                if (t < nr) {
+                    au[t] += xdot((r0 + t) * P.k + u * UNIT, &w);
+                }
+            }
+        }
+    }
+    let sg = rg_sum4(lid, ag);
+    let su = rg_sum4(lid, au);
+    if (lane == 0u) {
+        for (var t = 0u; t < nr; t++) {
+            Y[(r0 + t) * P.ldy + P.yoff + n] = ACT(act(f32(ACT(sg[t]))) * f32(ACT(su[t])));
+        }
+    }
+}
