@@ -29,10 +29,15 @@ type replayProfile struct {
 func (g *graph) commands() []PlanEntry {
 	var out []PlanEntry
 	for _, it := range g.rec.items {
-		for _, st := range it.d.Steps {
-			if st.X != 0 {
-				out = append(out, it.entry)
+		for i, st := range it.d.Steps {
+			if st.X == 0 {
+				continue
 			}
+			e := it.entry
+			if len(it.d.Steps) > 1 {
+				e.Kernel = fmt.Sprintf("%s[%d]", e.Kernel, i) // its launches apart (e.g. append, attend, combine)
+			}
+			out = append(out, e)
 		}
 	}
 	return out
