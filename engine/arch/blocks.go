@@ -21,8 +21,14 @@ type attention struct {
 // layer's cache and projects back.
 func selfAttention(op Ops, cfg *model.Config, layer int, a attention, x Tensor, freqs Tensor, b *Batch, c *Cache) Tensor {
 	rows, hd := b.Rows(), cfg.HeadDim
-	q := op.Reshape(op.MatMul(x, a.Q), rows, cfg.Heads, hd)
-	k := op.Reshape(op.MatMul(x, a.K), rows, cfg.KVHeads, hd)
+	var q, k Tensor
+	if p, ok := op.(PairMatMuler); ok {
+		q, k = p.MatMulPair(x, a.Q, a.K)
+	} else {
+		q, k = op.MatMul(x, a.Q), op.MatMul(x, a.K)
+	}
+	q = op.Reshape(q, rows, cfg.Heads, hd)
+	k = op.Reshape(k, rows, cfg.KVHeads, hd)
 	v := op.Reshape(op.MatMul(x, a.V), rows, cfg.KVHeads, hd)
 	rp := RopeParams{Style: cfg.RopeStyle, Dim: ropeDim(cfg), Theta: cfg.LayerRopeTheta(layer), Factors: freqs}
 	if qk, ok := op.(QKRoper); ok {

@@ -96,6 +96,12 @@ type GLUMatMuler interface {
 	MatMulGLU(x, gate, up Tensor, act Activation) Tensor
 }
 
+// PairMatMuler is an optional op a backend may offer: MatMul(x, w1) and
+// MatMul(x, w2) as one op.
+type PairMatMuler interface {
+	MatMulPair(x, w1, w2 Tensor) (Tensor, Tensor)
+}
+
 // KV is one layer's key/value cache handle.
 type KV interface {
 	// Slots is the number of independent sequences the cache holds.

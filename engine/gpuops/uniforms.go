@@ -39,6 +39,17 @@ type matmulGLUParams struct {
 	Act      uint32 `wgsl:"act"`
 }
 
+type matmulPairParams struct {
+	K        uint32 `wgsl:"k"`
+	N        uint32 `wgsl:"n"`
+	N2       uint32 `wgsl:"n2"`
+	Rows     uint32 `wgsl:"rows"`
+	Units    uint32 `wgsl:"units"`
+	RowBytes uint32 `wgsl:"row_bytes"`
+	WBase    uint32 `wgsl:"wbase"`
+	WBase2   uint32 `wgsl:"wbase2"`
+}
+
 type normParams struct {
 	N      uint32  `wgsl:"n"`
 	Rows   uint32  `wgsl:"rows"`

@@ -54,7 +54,7 @@ type Backend struct {
 
 	embed  map[dtype.DType]*gpuops.Embed
 	matmul map[dtype.DType]*gpuops.MatMul
-	glu    map[dtype.DType]*gpuops.MatMulGLU
+	mm2    map[dtype.DType]*gpuops.MatMul2
 	norm   *gpuops.RMSNorm
 	rope   *gpuops.Rope
 	attn   *gpuops.Attention
@@ -88,7 +88,7 @@ func NewBackend(ctx context.Context, dev *gpu.Device, o BackendOptions) (*Backen
 		o.MaxChunk = 256
 	}
 	b := &Backend{dev: dev, ops: oc, prec: o.Precision, act: o.Precision.String(), opts: o, ctx: ctx,
-		pool: NewPool(dev, 64<<20), embed: map[dtype.DType]*gpuops.Embed{}, matmul: map[dtype.DType]*gpuops.MatMul{}, glu: map[dtype.DType]*gpuops.MatMulGLU{}, layer: -1,
+		pool: NewPool(dev, 64<<20), embed: map[dtype.DType]*gpuops.Embed{}, matmul: map[dtype.DType]*gpuops.MatMul{}, mm2: map[dtype.DType]*gpuops.MatMul2{}, layer: -1,
 		weightSizes: map[string]uint64{}, weightRows: map[string]int{}, moeBytes: map[string]uint64{}}
 	b.rec = newRecording(b, nil)
 	return b, nil

@@ -58,11 +58,11 @@ func (b *Backend) matmulKernel(t dtype.DType) *gpuops.MatMul {
 	return k
 }
 
-func (b *Backend) gluKernel(t dtype.DType) *gpuops.MatMulGLU {
-	k, ok := b.glu[t]
+func (b *Backend) mm2Kernel(t dtype.DType) *gpuops.MatMul2 {
+	k, ok := b.mm2[t]
 	if !ok {
-		k = gpuops.NewMatMulGLU(b.ops, t)
-		b.glu[t] = k
+		k = gpuops.NewMatMul2(b.ops, t)
+		b.mm2[t] = k
 	}
 	return k
 }
@@ -335,18 +335,39 @@ func (b *Backend) MatMulGLU(x, gate, up arch.Tensor, act arch.Activation) arch.T
 	g, u := b.weight(gw, "matmul_glu"), b.weight(uw, "matmul_glu")
 	in := a.shape[len(a.shape)-1]
 	rows := a.numel() / in
-	k := b.gluKernel(g.DType)
-	if rows >= gpuops.TiledMinRows || in != g.In || !k.Pairs(*g, *u) {
+	k := b.mm2Kernel(g.DType)
+	if rows >= gpuops.TiledMinRows || in != g.In || !k.GLUPairs(*g, *u) {
 		return b.GLU(b.MatMul(x, gate), b.MatMul(x, up), act)
 	}
 	b.input(a, "matmul_glu/"+dtypeName(g.DType), "x", b.act)
 	shape := slices.Clone(a.shape)
 	shape[len(shape)-1] = g.Out
 	out := b.rec.alloc(shape, "matmul+glu")
-	d, err := k.Prepare(b.ctx, *g, *u, a.binding(), out.binding(), rows, b.activation(act))
+	d, err := k.PrepareGLU(b.ctx, *g, *u, a.binding(), out.binding(), rows, b.activation(act))
 	b.rec.add(d, err, PlanEntry{Layer: b.layer, Op: "matmul+glu", Kernel: "matmul_glu/" + dtypeName(g.DType) + "/" + string(act),
 		DType: dtypeName(g.DType), Weight: gw.name, Weight2: uw.name})
 	return out
+}
+
+// MatMulPair is MatMul(x, w1), MatMul(x, w2) (arch.PairMatMuler): one GEMV
+// launch where the rows are few and the weights pair up, else two.
+func (b *Backend) MatMulPair(x, w1, w2 arch.Tensor) (arch.Tensor, arch.Tensor) {
+	a, t1, t2 := gt(x), gt(w1), gt(w2)
+	m1, m2 := b.weight(t1, "matmul_pair"), b.weight(t2, "matmul_pair")
+	in := a.shape[len(a.shape)-1]
+	rows := a.numel() / in
+	k := b.mm2Kernel(m1.DType)
+	if rows >= gpuops.TiledMinRows || in != m1.In || !k.Pairs(*m1, *m2) {
+		return b.MatMul(x, w1), b.MatMul(x, w2)
+	}
+	b.input(a, "matmul_pair/"+dtypeName(m1.DType), "x", b.act)
+	s1, s2 := slices.Clone(a.shape), slices.Clone(a.shape)
+	s1[len(s1)-1], s2[len(s2)-1] = m1.Out, m2.Out
+	y1, y2 := b.rec.alloc(s1, "matmul"), b.rec.alloc(s2, "matmul")
+	d, err := k.PreparePair(b.ctx, *m1, *m2, a.binding(), y1.binding(), y2.binding(), rows)
+	b.rec.add(d, err, PlanEntry{Layer: b.layer, Op: "matmul×2", Kernel: "matmul_pair/" + dtypeName(m1.DType),
+		DType: dtypeName(m1.DType), Weight: t1.name, Weight2: t2.name})
+	return y1, y2
 }
 
 // activation is act for the kernels.
