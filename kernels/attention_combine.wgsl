@@ -1,34 +1,53 @@
 // Combines the per-split partial softmax results (max, sum, acc[head_dim])
-// of attention.wgsl: one workgroup per (row, head).
-const WG: u32 = 64u;
+// of attention.wgsl: one workgroup per (row, head). Each split's weight
+// exp(max_s - max) is computed once into workgroup memory, then every
+// invocation sums one output dimension over the splits with independent
+// loads (a decode step waits on this pass: latency matters, not work).
+const WG: u32 = 256u;
+const MAXS: u32 = 256u; // splits whose weights are staged
+const NEG: f32 = -3.0e38;
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> Part: array<f32>;
 @group(0) @binding(2) var<storage, read_write> O: array<ACT>;
 
-@compute @workgroup_size(64)
+var<workgroup> wsh: array<f32, MAXS>;
+
+@compute @workgroup_size(256)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>,
-        @builtin(num_workgroups) nwg: vec3<u32>) {
+        @builtin(num_workgroups) nwg: vec3<u32> /*SG_PARAMS*/) {
+    /*SG_INIT*/
     let rh = wid.x + wid.y * nwg.x;
     if (rh >= P.rows * P.heads) {
         return;
     }
     let hd = P.head_dim;
     let stride = hd + 2u;
-    var m = -3.0e38;
-    for (var s = 0u; s < P.splits; s++) {
-        m = max(m, Part[(rh * P.splits + s) * stride]);
+    let base = rh * P.splits * stride;
+    var mv = NEG;
+    for (var s = lid; s < P.splits; s += WG) {
+        mv = max(mv, Part[base + s * stride]);
     }
-    var l = 0.0;
-    for (var s = 0u; s < P.splits; s++) {
-        let b = (rh * P.splits + s) * stride;
-        l += Part[b + 1u] * exp(Part[b] - m);
+    let m = wg_max(lid, mv);
+    var lv = 0.0;
+    for (var s = lid; s < P.splits; s += WG) {
+        let e = exp(Part[base + s * stride] - m);
+        lv += Part[base + s * stride + 1u] * e;
+        if (s < MAXS) {
+            wsh[s] = e;
+        }
     }
+    let l = wg_sum(lid, lv); // its barriers publish wsh
     for (var d = lid; d < hd; d += WG) {
         var a = 0.0;
         for (var s = 0u; s < P.splits; s++) {
-            let b = (rh * P.splits + s) * stride;
-            a += Part[b + 2u + d] * exp(Part[b] - m);
+            var e: f32;
+            if (s < MAXS) {
+                e = wsh[s];
+            } else {
+                e = exp(Part[base + s * stride] - m);
+            }
+            a += Part[base + s * stride + 2u + d] * e;
         }
         O[rh * hd + d] = ACT(a / l);
     }

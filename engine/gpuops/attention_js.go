@@ -53,7 +53,7 @@ func NewAttention(ctx context.Context, c *Context) (*Attention, error) {
 	if err != nil {
 		return nil, err
 	}
-	reduce, err := c.compile(ctx, shader{kernel: "attention_combine", params: combineParams{}},
+	reduce, err := c.compile(ctx, shader{kernel: "attention_combine", params: combineParams{}, reduce: true},
 		gpu.Uniform, gpu.ReadOnlyStorage, gpu.Storage)
 	if err != nil {
 		return nil, err
