@@ -33,9 +33,10 @@
 #   DEVICE_VARIANTS  "FLAGS|FLAGS|..." extra doppler bench runs per model with
 #                    these flags (e.g. "--serial|--profile"), recorded as engine
 #                    "doppler-variant" with the flags (results.jsonl only)
-#   DEVICE_ALT_WASM  an xz-compressed doppler.wasm (e.g. a build of the
-#                    previous commit, packed beside .device): each model is
-#                    benched with it too, as engine "doppler-alt", for a
+#   DEVICE_ALT_WASM  xz-compressed doppler.wasm files, space-separated (e.g.
+#                    a build of the previous commit, packed beside .device):
+#                    each model is benched with each too, as engine
+#                    "doppler-alt" (then "doppler-alt2", ...), for a
 #                    before/after on the same card in one run
 set -uo pipefail
 
@@ -102,11 +103,13 @@ unxz .device/doppler.tar.xz | tar -C "$WORK/doppler" -xf -
 # host.js loads Dawn from build/node_modules/webgpu (ignored, so free here).
 unxz .device/webgpu.tar.xz | tar -C build/node_modules/webgpu -xf -
 unxz .device/llamacpp.tar.xz | tar -C "$WORK/llamacpp" -xf -
-ALT_WASM=""
-if [ -n "${DEVICE_ALT_WASM:-}" ]; then
-	ALT_WASM="$WORK/doppler/alt.wasm"
-	unxz "$DEVICE_ALT_WASM" >"$ALT_WASM"
-fi
+ALT_WASMS=()
+i=1
+for f in ${DEVICE_ALT_WASM:-}; do
+	ALT_WASMS+=("$WORK/doppler/alt$i.wasm")
+	unxz "$f" >"$WORK/doppler/alt$i.wasm"
+	i=$((i + 1))
+done
 export PATH="$WORK/bin:$PATH"
 export DOPPLER_ROOT="$ROOT" DOPPLER_WASM="$WORK/doppler/doppler.wasm" DOPPLER_WASM_EXEC="$WORK/doppler/wasm_exec.js"
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
@@ -221,11 +224,13 @@ for spec in $DEVICE_MODELS; do
 	log "$name: doppler bench"
 	step bench 180 "$base,\"engine\":\"doppler\",\"backend\":\"webgpu\"}" \
 		"$DOPPLER" bench --model "$file" --prompt-tokens "$PROMPT_TOKENS" --gen-tokens "$GEN_TOKENS" --backend webgpu --json
-	if [ -n "$ALT_WASM" ]; then
-		log "$name: doppler bench (alt wasm)"
-		DOPPLER_WASM="$ALT_WASM" step bench 180 "$base,\"engine\":\"doppler-alt\",\"backend\":\"webgpu\"}" \
+	for i in "${!ALT_WASMS[@]}"; do
+		alt=doppler-alt
+		[ "$i" -gt 0 ] && alt="doppler-alt$((i + 1))"
+		log "$name: doppler bench ($alt wasm)"
+		DOPPLER_WASM="${ALT_WASMS[$i]}" step bench 180 "$base,\"engine\":\"$alt\",\"backend\":\"webgpu\"}" \
 			"$DOPPLER" bench --model "$file" --prompt-tokens "$PROMPT_TOKENS" --gen-tokens "$GEN_TOKENS" --backend webgpu --json
-	fi
+	done
 	IFS='|' read -r -a variants <<<"${DEVICE_VARIANTS:-}"
 	for v in "${variants[@]}"; do
 		[ -n "${v// /}" ] || continue

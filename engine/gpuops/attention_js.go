@@ -63,9 +63,10 @@ func NewAttention(ctx context.Context, c *Context) (*Attention, error) {
 
 // Decode attention aims for at least this many workgroups, each covering at
 // least attnMinSplit key positions (fewer would make the combine dominate).
+// On the H200, 1024/16 decoded 2–15% faster than 256/32 (same run).
 const (
-	attnTargetGroups = 256
-	attnMinSplit     = 32
+	attnTargetGroups = 1024
+	attnMinSplit     = 16
 )
 
 // Prepare stores k, v [B*T, KVHeads, HeadDim] into kc, vc at the step's
