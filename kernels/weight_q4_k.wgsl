@@ -1,19 +1,20 @@
 // Weight access for Q4_K rows (144-byte super-blocks of 256: d f16 | dmin f16
-// | scales[12] | qs[128]); a unit is one 32-element sub-block.
+// | scales[12] | qs[128]); a unit is one 32-element sub-block. Rows start
+// 4-byte aligned (gpuops checks), so everything is read as whole words:
+// one for d and dmin, three for the scales, eight for the unit's nibbles.
 @group(0) @binding(1) var<storage, read> W: array<u32>;
 
 fn load_unit(row: u32, u: u32, out: ptr<function, array<f32, UNIT>>) {
-    let base = row + 144u * (u >> 3u);
+    let bw = (row + 144u * (u >> 3u)) >> 2u;
     let s = u & 7u;
-    let d = w_f16(base);
-    let dmin = w_f16(base + 2u);
-    let sm = k_scale_min(base + 4u, s);
-    let d1 = d * f32(sm.x);
-    let o1 = dmin * f32(sm.y);
-    let qs = base + 16u + 32u * (s >> 1u);
+    let dm = unpack2x16float(W[bw]);
+    let sm = k_scale_min(bw + 1u, s);
+    let d1 = dm.x * f32(sm.x);
+    let o1 = dm.y * f32(sm.y);
+    let qw = bw + 4u + 8u * (s >> 1u);
     let shift = 4u * (s & 1u);
     for (var j = 0u; j < 8u; j++) {
-        let q = w_u32(qs + 4u * j);
+        let q = W[qw + j];
         for (var k = 0u; k < 4u; k++) {
             let v = (q >> (8u * k + shift)) & 15u;
             (*out)[4u * j + k] = d1 * f32(v) - o1;

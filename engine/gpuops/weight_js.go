@@ -48,6 +48,10 @@ type chunk struct {
 	wbase    uint32
 }
 
+// wordAligned are the types whose super-blocks keep rows 4-byte aligned and
+// whose kernels rely on it.
+var wordAligned = map[dtype.DType]bool{dtype.Q4_K: true, dtype.Q5_K: true}
+
 // chunks splits w into bindings no larger than c.MaxBinding.
 func (c *Context) chunks(w Weight) ([]chunk, error) {
 	if !WeightSupported(w.DType) {
@@ -60,6 +64,10 @@ func (c *Context) chunks(w Weight) ([]chunk, error) {
 	var out []chunk
 	row := 0
 	for _, p := range w.Parts {
+		if wordAligned[w.DType] && p.Offset%4 != 0 {
+			// Their kernels read whole words (kernels/weight_q4_k.wgsl).
+			return nil, fmt.Errorf("gpuops: %v weight part at byte %d is not 4-byte aligned", w.DType, p.Offset)
+		}
 		spans, err := splitRows(p.Offset, p.Rows, rb, c.MaxBinding, c.align, p.Buffer.Size)
 		if err != nil {
 			return nil, err
