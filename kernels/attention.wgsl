@@ -8,21 +8,29 @@
 // oldest visible position. Keys are processed in tiles of WG with an
 // online softmax in f32. With one split the result goes straight to O; with
 // several, each writes (max, sum, acc[head_dim]) to Part for the combine pass.
+//
+// With P.fresh (decode: one row per sequence), the row's own key and value
+// come from KN/VN rather than the cache, and the workgroup whose split holds
+// that position, for the first query head of each KV head, stores them in
+// the cache: no separate append pass. No other workgroup of the launch reads
+// that cache entry (a ring cache is at least the window long).
 const WG: u32 = 64u;
 const MAX_HD: u32 = 256u;
 const NEG: f32 = -3.0e38;
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> Q: array<ACT>;
-@group(0) @binding(2) var<storage, read> KC: array<ACT4>;
-@group(0) @binding(3) var<storage, read> VC: array<ACT4>;
+@group(0) @binding(2) var<storage, read_write> KC: array<ACT4>;
+@group(0) @binding(3) var<storage, read_write> VC: array<ACT4>;
 @group(0) @binding(4) var<storage, read> step: array<i32>;
 @group(0) @binding(5) var<storage, read_write> O: array<ACT>;
 @group(0) @binding(6) var<storage, read_write> Part: array<f32>;
+@group(0) @binding(7) var<storage, read> KN: array<ACT4>;
+@group(0) @binding(8) var<storage, read> VN: array<ACT4>;
 
 var<workgroup> q_sh: array<vec4<f32>, MAX_HD / 4u>;
 var<workgroup> p_sh: array<f32, WG>;
-var<workgroup> range_sh: vec3<u32>;
+var<workgroup> range_sh: vec4<u32>;
 
 @compute @workgroup_size(64)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>,
@@ -47,7 +55,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         }
         let lo = u32(first) + split * P.split_len;
         let hi = max(lo, min(u32(pos) + 1u, lo + P.split_len));
-        range_sh = vec3<u32>(lo, hi, u32(step[P.slot_off + r / P.t]));
+        range_sh = vec4<u32>(lo, hi, u32(step[P.slot_off + r / P.t]), u32(pos));
     }
     let hd4 = hd / 4u; // head_dim is a multiple of 4; invocation i owns dims 4i..4i+3
     if (lid < hd4) {
@@ -59,6 +67,14 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     let hi = rng.y;
     let kvh = h / (P.heads / P.kv_heads);
     let slot_base = rng.z * P.cache_len;
+    // The fresh key/value of this row: position own, read from KN/VN.
+    let own = select(0xffffffffu, rng.w, P.fresh != 0u);
+    let nb = (r * P.kv_heads + kvh) * hd4;
+    if (own >= lo && own < hi && h % (P.heads / P.kv_heads) == 0u && lid < hd4) {
+        let cb = ((slot_base + own % P.cache_len) * P.kv_heads + kvh) * hd4 + lid;
+        KC[cb] = KN[nb + lid];
+        VC[cb] = VN[nb + lid];
+    }
 
     var m = NEG;
     var l = 0.0;
@@ -69,8 +85,14 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         if (kp < hi) {
             let kb = ((slot_base + kp % P.cache_len) * P.kv_heads + kvh) * hd4;
             var qk = 0.0;
-            for (var d = 0u; d < hd4; d++) {
-                qk += dot(q_sh[d], vec4<f32>(KC[kb + d]));
+            if (kp == own) {
+                for (var d = 0u; d < hd4; d++) {
+                    qk += dot(q_sh[d], vec4<f32>(KN[nb + d]));
+                }
+            } else {
+                for (var d = 0u; d < hd4; d++) {
+                    qk += dot(q_sh[d], vec4<f32>(KC[kb + d]));
+                }
             }
             sc = qk * P.scale;
             if (P.softcap > 0.0) {
@@ -90,8 +112,14 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         if (lid < hd4) {
             var a = acc * corr;
             for (var t = 0u; t < nt; t++) {
-                let vb = ((slot_base + (tile + t) % P.cache_len) * P.kv_heads + kvh) * hd4;
-                a += p_sh[t] * vec4<f32>(VC[vb + lid]);
+                var v: vec4<f32>;
+                if (tile + t == own) {
+                    v = vec4<f32>(VN[nb + lid]);
+                } else {
+                    let vb = ((slot_base + (tile + t) % P.cache_len) * P.kv_heads + kvh) * hd4;
+                    v = vec4<f32>(VC[vb + lid]);
+                }
+                a += p_sh[t] * v;
             }
             acc = a;
         }

@@ -49,7 +49,8 @@ func NewAttention(ctx context.Context, c *Context) (*Attention, error) {
 		return nil, err
 	}
 	attn, err := c.compile(ctx, shader{kernel: "attention", params: attnParams{}, reduce: true},
-		gpu.Uniform, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage, gpu.Storage, gpu.Storage)
+		gpu.Uniform, gpu.ReadOnlyStorage, gpu.Storage, gpu.Storage, gpu.ReadOnlyStorage, gpu.Storage, gpu.Storage,
+		gpu.ReadOnlyStorage, gpu.ReadOnlyStorage)
 	if err != nil {
 		return nil, err
 	}
@@ -79,10 +80,16 @@ func (a *Attention) Prepare(q, k, v, kc, vc, step, out gpu.Binding, s AttnShape)
 	}
 	d := &Dispatch{Label: "attention"}
 	fail := func(err error) (*Dispatch, error) { d.Release(); return nil, err }
-	ap := kvAppendParams{Rows: uint32(rows), T: uint32(s.T), KVHeads: uint32(s.KVHeads), HeadDim: uint32(s.HeadDim),
-		CacheLen: uint32(s.CacheLen), PosOff: uint32(s.PosOff), SlotOff: uint32(s.SlotOff)}
-	if err := d.add(a.appendK, ap, groupsFor(rows*s.KVHeads*s.HeadDim), k, v, step, kc, vc); err != nil {
-		return fail(err)
+	// Decode (one row per sequence) stores the step's key and value inside
+	// the attention pass; a prefill chunk's rows see each other's, so they
+	// are appended first.
+	fresh := s.T == 1
+	if !fresh {
+		ap := kvAppendParams{Rows: uint32(rows), T: uint32(s.T), KVHeads: uint32(s.KVHeads), HeadDim: uint32(s.HeadDim),
+			CacheLen: uint32(s.CacheLen), PosOff: uint32(s.PosOff), SlotOff: uint32(s.SlotOff)}
+		if err := d.add(a.appendK, ap, groupsFor(rows*s.KVHeads*s.HeadDim), k, v, step, kc, vc); err != nil {
+			return fail(err)
+		}
 	}
 	// A query sees at most CacheLen keys (Window with a window).
 	visible := s.CacheLen
@@ -105,6 +112,9 @@ func (a *Attention) Prepare(q, k, v, kc, vc, step, out gpu.Binding, s AttnShape)
 	p := attnParams{Rows: uint32(rows), T: uint32(s.T), Heads: uint32(s.Heads), KVHeads: uint32(s.KVHeads),
 		HeadDim: uint32(s.HeadDim), CacheLen: uint32(s.CacheLen), Window: uint32(s.Window), Splits: uint32(splits),
 		SplitLen: uint32(split), PosOff: uint32(s.PosOff), SlotOff: uint32(s.SlotOff), Scale: s.Scale, Softcap: s.Softcap}
+	if fresh {
+		p.Fresh = 1
+	}
 	partBytes := uint64(4)
 	if splits > 1 {
 		partBytes = uint64(4 * rows * s.Heads * splits * (s.HeadDim + 2))
@@ -113,7 +123,7 @@ func (a *Attention) Prepare(q, k, v, kc, vc, step, out gpu.Binding, s AttnShape)
 	if err != nil {
 		return fail(err)
 	}
-	if err := d.add(a.attn, p, uint32(rows*s.Heads*splits), q, kc, vc, step, out, part.Binding()); err != nil {
+	if err := d.add(a.attn, p, uint32(rows*s.Heads*splits), q, kc, vc, step, out, part.Binding(), k, v); err != nil {
 		return fail(err)
 	}
 	if splits > 1 {

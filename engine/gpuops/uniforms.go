@@ -102,6 +102,7 @@ type attnParams struct {
 	SlotOff  uint32  `wgsl:"slot_off"`
 	Scale    float32 `wgsl:"scale"`
 	Softcap  float32 `wgsl:"softcap"`
+	Fresh    uint32  `wgsl:"fresh"`
 }
 
 type combineParams struct {
