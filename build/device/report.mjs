@@ -84,8 +84,10 @@ function table(rows) {
   const llamaBackends = [...new Set(benches.filter((r) => r.engine === "llama.cpp").map((r) => r.backend))];
   const first = benches.find((r) => r.prompt_tokens);
   if (first) lines.push(`Prompt ${first.prompt_tokens} tokens, ${first.gen_tokens} generated (greedy), after a warm-up run.`, "");
-  const head = ["model", "dtype", "file MiB", "doppler prefill tok/s", "doppler decode tok/s", "doppler decode GB/s"];
-  for (const b of llamaBackends) head.push(`llama.cpp ${b} prefill tok/s`, `llama.cpp ${b} decode tok/s`, `decode doppler/llama.cpp ${b}`);
+  const head = ["model", "dtype", "file MiB", "doppler prefill tok/s", "doppler decode tok/s", "doppler decode GB/s", "dispatches / token"];
+  for (const b of llamaBackends) {
+    head.push(`llama.cpp ${b} prefill tok/s`, `llama.cpp ${b} decode tok/s`, `prefill doppler/llama.cpp ${b}`, `decode doppler/llama.cpp ${b}`);
+  }
   lines.push(`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`);
   const errors = [];
   for (const key of models) {
@@ -100,15 +102,29 @@ function table(rows) {
       gbs = fmt((d.weight_bytes_per_token * d.decode_tok_s) / 1e9);
       if (roof) gbs += ` (${Math.round((100 * d.weight_bytes_per_token * d.decode_tok_s) / 1e9 / roof.gb_s)}%)`;
     }
-    const row = [model, dtype, size ? (size / 2 ** 20).toFixed(0) : "–", cell(d, "prefill_tok_s"), cell(d, "decode_tok_s"), gbs];
+    const row = [model, dtype, size ? (size / 2 ** 20).toFixed(0) : "–", cell(d, "prefill_tok_s"), cell(d, "decode_tok_s"), gbs,
+      cell(d, "dispatches_per_token")];
     for (const b of llamaBackends) {
       const l = of("llama.cpp", b);
-      const ratio = d && l && !d.error && !l.error && l.decode_tok_s ? `${(d.decode_tok_s / l.decode_tok_s).toFixed(2)}×` : "–";
-      row.push(cell(l, "prefill_tok_s"), cell(l, "decode_tok_s"), ratio);
+      const ratio = (k) => (d && l && !d.error && !l.error && l[k] ? `${(d[k] / l[k]).toFixed(2)}×` : "–");
+      row.push(cell(l, "prefill_tok_s"), cell(l, "decode_tok_s"), ratio("prefill_tok_s"), ratio("decode_tok_s"));
     }
     lines.push(`| ${row.join(" | ")} |`);
     for (const r of [d, ...llamaBackends.map((b) => of("llama.cpp", b)), skipped]) {
       if (r?.error) errors.push(`- ${[model, dtype, r.engine, r.backend].filter(Boolean).join(" ")}: ${r.error.replace(/\s+/g, " ").slice(0, 300)}`);
+    }
+  }
+  // bench --profile runs: where a decode step's time goes.
+  const profiled = rows.filter((r) => r.kind === "bench" && r.profile && !r.error);
+  if (profiled.length) {
+    lines.push("", "Decode profile (`doppler bench --profile`: GPU timestamps of the timed decode's replays; then a second",
+      "decode with every launch in its own timed pass, which adds a little per launch):", "",
+      "| model | dtype | decode tok/s | GPU ms / step | JS encode+submit ms / step | launches | top launches by GPU time (ms / step) |",
+      "|---|---|---|---|---|---|---|");
+    for (const r of profiled) {
+      const p = r.profile;
+      const top = (p.ops?.ops ?? []).slice(0, 5).map((o) => `${o.op} ${o.kernel.replace(/\+subgroups/, "")} ×${o.dispatches} ${o.ms.toFixed(2)}`).join("; ");
+      lines.push(`| ${r.model} | ${r.dtype} | ${fmt(r.decode_tok_s)} | ${p.decode.gpu_ms.toFixed(2)} | ${p.decode.encode_ms.toFixed(2)} | ${fmt(r.dispatches_per_token)} | ${top} |`);
     }
   }
   const devices = [...new Set(benches.filter((r) => r.device && !r.error).map((r) => `${r.engine} ${r.backend}: ${r.device}`))];
