@@ -79,21 +79,41 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     var m = NEG;
     var l = 0.0;
     var acc = vec4<f32>();
-    for (var tile = lo; tile < hi; tile += WG) {
-        let kp = tile + lid;
-        var sc = NEG;
+    // A tile holds KT = WG / G keys; G invocations share each key's dot
+    // product (adjacent invocations read adjacent vec4s of its row), so a
+    // short split is not one invocation's long chain of loads.
+    let kt = WG / G;
+    let kk = lid / G;
+    let part = lid % G;
+    for (var tile = lo; tile < hi; tile += kt) {
+        var kp = tile + kk;
+        var qk = 0.0;
         if (kp < hi) {
-            let kb = ((slot_base + kp % P.cache_len) * P.kv_heads + kvh) * hd4;
-            var qk = 0.0;
             if (kp == own) {
-                for (var d = 0u; d < hd4; d++) {
+                for (var d = part; d < hd4; d += G) {
                     qk += dot(q_sh[d], vec4<f32>(KN[nb + d]));
                 }
             } else {
-                for (var d = 0u; d < hd4; d++) {
+                let kb = ((slot_base + kp % P.cache_len) * P.kv_heads + kvh) * hd4;
+                for (var d = part; d < hd4; d += G) {
                     qk += dot(q_sh[d], vec4<f32>(KC[kb + d]));
                 }
             }
+        }
+        if (G > 1u) {
+            p_sh[lid] = qk;
+            workgroupBarrier();
+            qk = 0.0;
+            if (lid < kt) {
+                for (var i = 0u; i < G; i++) {
+                    qk += p_sh[lid * G + i];
+                }
+            }
+            workgroupBarrier();
+            kp = tile + lid; // from here invocation i < KT holds key i of the tile
+        }
+        var sc = NEG;
+        if (lid < kt && kp < hi) {
             sc = qk * P.scale;
             if (P.softcap > 0.0) {
                 sc = tanh(clamp(sc / P.softcap, -15.0, 15.0)) * P.softcap;
@@ -101,14 +121,14 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         }
         let mn = max(m, wg_max(lid, sc));
         var p = 0.0;
-        if (kp < hi) {
+        if (lid < kt && kp < hi) {
             p = exp(sc - mn);
         }
         p_sh[lid] = p;
         let ls = wg_sum(lid, p); // its barriers publish p_sh
         let corr = exp(m - mn);
         l = l * corr + ls;
-        let nt = min(WG, hi - tile);
+        let nt = min(kt, hi - tile);
         if (lid < hd4) {
             var a = acc * corr;
             for (var t = 0u; t < nt; t++) {

@@ -14,7 +14,13 @@ import (
 type Attention struct {
 	c                     *Context
 	appendK, attn, reduce *kernel
+	// attnDecode is attention.wgsl with attnDecodeG invocations per key,
+	// for decode's short splits.
+	attnDecode *kernel
 }
+
+// attnDecodeG is how many invocations share a key's dot product in decode.
+const attnDecodeG = 4
 
 // AttnShape is one layer's attention step, static for a prepared plan.
 //
@@ -48,9 +54,15 @@ func NewAttention(ctx context.Context, c *Context) (*Attention, error) {
 	if err != nil {
 		return nil, err
 	}
-	attn, err := c.compile(ctx, shader{kernel: "attention", params: attnParams{}, reduce: true},
-		gpu.Uniform, gpu.ReadOnlyStorage, gpu.Storage, gpu.Storage, gpu.ReadOnlyStorage, gpu.Storage, gpu.Storage,
-		gpu.ReadOnlyStorage, gpu.ReadOnlyStorage)
+	attnEntries := []gpu.BindingType{gpu.Uniform, gpu.ReadOnlyStorage, gpu.Storage, gpu.Storage, gpu.ReadOnlyStorage,
+		gpu.Storage, gpu.Storage, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage}
+	attn, err := c.compile(ctx, shader{kernel: "attention", params: attnParams{}, reduce: true, consts: map[string]string{"G": "1u"}},
+		attnEntries...)
+	if err != nil {
+		return nil, err
+	}
+	attnDecode, err := c.compile(ctx, shader{kernel: "attention", params: attnParams{}, reduce: true,
+		consts: map[string]string{"G": fmt.Sprintf("%du", attnDecodeG)}}, attnEntries...)
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +71,7 @@ func NewAttention(ctx context.Context, c *Context) (*Attention, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Attention{c: c, appendK: appendK, attn: attn, reduce: reduce}, nil
+	return &Attention{c: c, appendK: appendK, attn: attn, reduce: reduce, attnDecode: attnDecode}, nil
 }
 
 // Decode attention aims for at least this many workgroups, each covering at
@@ -123,7 +135,11 @@ func (a *Attention) Prepare(q, k, v, kc, vc, step, out gpu.Binding, s AttnShape)
 	if err != nil {
 		return fail(err)
 	}
-	if err := d.add(a.attn, p, uint32(rows*s.Heads*splits), q, kc, vc, step, out, part.Binding(), k, v); err != nil {
+	attn := a.attn
+	if fresh {
+		attn = a.attnDecode
+	}
+	if err := d.add(attn, p, uint32(rows*s.Heads*splits), q, kc, vc, step, out, part.Binding(), k, v); err != nil {
 		return fail(err)
 	}
 	if splits > 1 {
