@@ -1,20 +1,69 @@
 // Tiled matmul for prefill: y[r, yoff+n] = Σ_k x[r, k]·w[n, k]. A workgroup
-// computes a TM×TN tile of outputs, stepping over k 32 at a time: the X tile
-// is staged in shared memory as f32, and each invocation decodes one weight
-// unit row (32 elements) into shared memory, so every weight byte is read
-// once per TM rows. Each invocation accumulates a 8×4 micro-tile in f32.
-const TM: u32 = 32u;
+// of 256 invocations computes a TM×TN = 64×64 output tile, each invocation
+// an MR×NR = 4×4 register micro-tile accumulated in f32, stepping over k
+// TK = 32 (one 32-element weight unit) at a time with two barriers per step.
+// Per step the X tile and the decoded weight tile are staged in shared
+// memory as f32, k-major (tile[k][m]), so the inner loop reads two vec4s per
+// k for 16 FMAs. Every weight unit is decoded once per workgroup (so once per
+// 64 activation rows) by one invocation straight into shared memory; the
+// next step's X is read into registers while the current step computes.
+//
+// Measured on an H200 (Dawn/Vulkan, f32), 512 rows: 64×64 with 4×4 beat
+// 4×8 and 8×4 micro-tiles (128 invocations), 8×8 (64), a 128×64 tile
+// (two 16-deep stages per unit) and decoding the next step's weights into
+// registers ahead of time.
+//
+// Shared memory is 2 × 8 KiB, exactly the 16 KiB WebGPU guarantees, so there
+// is no room for padding: instead the vec4 slot of each k row is XOR-swizzled
+// by (k / 4) % 8 (slot). Reads (one k row at a time) stay conflict-free, and
+// the stores, where neighbouring invocations write 4 consecutive k of 4 rows
+// or the same k of 32 consecutive columns, land in 32 distinct banks.
+const TM: u32 = 64u;
 const TN: u32 = 64u;
 const TK: u32 = 32u;
+const MR: u32 = 4u;
+const NR: u32 = 4u;
+const WG: u32 = (TN / NR) * (TM / MR);
+// X runs (4 consecutive k of one row) each invocation stages per step.
+const XRUNS: u32 = TM * TK / (4u * WG);
+// Weight units per tile row per step, units per step, and per invocation
+// (32-element units: only the first TN invocations decode).
+const UPR: u32 = TK / UNIT;
+const UNITS: u32 = TN * UPR;
+const UPI: u32 = (UNITS + WG - 1u) / WG;
 
 @group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(2) var<storage, read> X: array<ACT>;
+@group(0) @binding(2) var<storage, read> X: array<XT>;
 @group(0) @binding(3) var<storage, read_write> Y: array<ACT>;
 
-var<workgroup> xs: array<f32, TM * (TK + 1u)>;
-var<workgroup> ws: array<f32, TN * (TK + 1u)>;
+var<workgroup> xs: array<vec4<f32>, TK * TM / 4u>;
+var<workgroup> ws: array<vec4<f32>, TK * TN / 4u>;
 
-@compute @workgroup_size(64)
+// slot is the index of the vec4 holding elements 4q..4q+3 of k row kk.
+fn slot(kk: u32, q: u32, width: u32) -> u32 {
+    return kk * (width / 4u) + (q ^ ((kk >> 2u) & 7u));
+}
+
+// x_run reads X[r, k .. k+3] (k a multiple of 4) as f32, zero past K: one
+// vec4 load when X is read as vec4 (XT = ACT4 when K is a multiple of 4).
+// The ACT4(...) conversions let either branch compile for either XT.
+fn x_run(r: u32, k: u32) -> vec4<f32> {
+    var v = vec4<f32>(0.0);
+    if (UNIT % 4u == 0u) {
+        if (k < P.k) {
+            v = vec4<f32>(ACT4(X[(r * P.k + k) / 4u]));
+        }
+    } else {
+        for (var e = 0u; e < 4u; e++) {
+            if (k + e < P.k) {
+                v[e] = f32(ACT4(X[r * P.k + k + e]).x);
+            }
+        }
+    }
+    return v;
+}
+
+@compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>,
         @builtin(num_workgroups) nwg: vec3<u32>) {
     let g = wid.x + wid.y * nwg.x;
@@ -24,57 +73,94 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     if (r0 >= P.rows) {
         return;
     }
-    let cg = lid % 16u; // columns cg*4 .. cg*4+3
-    let rg = lid / 16u; // rows rg*8 .. rg*8+7
-    var acc: array<array<f32, 4>, 8>;
-    let wrow = n0 + lid;
-    let row = P.wbase + wrow * P.row_bytes;
+    // Invocation (tx, ty) owns columns NR·tx .. NR·tx+NR-1 and rows
+    // MR·ty .. MR·ty+MR-1. A run of 32 invocations (a subgroup on most GPUs)
+    // spans 8 tx by 4 ty, so each of its shared-memory reads touches at
+    // most 8 distinct vec4s: one 128-byte wavefront.
+    let lane = lid % 32u;
+    let tx = (lid / 32u) % (TN / NR / 8u) * 8u + lane % 8u;
+    let ty = (lid / 32u) / (TN / NR / 8u) * 4u + lane / 8u;
+    // acc[i·NR/4 + j] holds row MR·ty+i, columns NR·tx+4j .. NR·tx+4j+3.
+    var acc: array<vec4<f32>, MR * NR / 4u>;
+
+    // X staging: run i covers row (lid + i·WG) / 8, k 4xj .. 4xj+3 of the
+    // step, so 8 neighbouring invocations read 32 consecutive elements.
+    let xj = lid % 8u;
+    var xv: array<vec4<f32>, XRUNS>;
+    // Weight staging: unit u = lid + i·WG is column u / UPR, k (u % UPR)·UNIT
+    // of the step (a row's units on neighbouring invocations); zeros past
+    // the edges.
     var w: array<f32, UNIT>;
-    for (var k0 = 0u; k0 < P.k; k0 += TK) {
-        // Stage X[r0.., k0..k0+TK).
-        for (var i = lid; i < TM * TK; i += 64u) {
-            let r = i / TK;
-            let kk = i % TK;
-            var v = 0.0;
-            if (r0 + r < P.rows && k0 + kk < P.k) {
-                v = f32(X[(r0 + r) * P.k + k0 + kk]);
-            }
-            xs[r * (TK + 1u) + kk] = v;
+
+    // The first step's X; each step then reads the next one's.
+    for (var i = 0u; i < XRUNS; i++) {
+        let r = r0 + (lid + i * WG) / 8u;
+        if (r < P.rows) {
+            xv[i] = x_run(r, 4u * xj);
         }
-        // Decode the weight row n0+lid over the same k range.
-        for (var kk = 0u; kk < TK; kk += UNIT) {
-            if (wrow < P.n && k0 + kk < P.k) {
-                load_unit(row, (k0 + kk) / UNIT, &w);
-                for (var e = 0u; e < UNIT; e++) {
-                    ws[lid * (TK + 1u) + kk + e] = w[e];
+    }
+
+    for (var k0 = 0u; k0 < P.k; k0 += TK) {
+        for (var i = 0u; i < XRUNS; i++) {
+            let m = (lid + i * WG) / 8u;
+            for (var e = 0u; e < 4u; e++) {
+                xs[slot(4u * xj + e, m / 4u, TM)][m % 4u] = xv[i][e];
+            }
+        }
+        for (var i = 0u; i < UPI; i++) {
+            let u = lid + i * WG;
+            if (u < UNITS) {
+                let c = u / UPR;
+                let kk = (u % UPR) * UNIT;
+                let n = n0 + c;
+                if (n < P.n && k0 + kk < P.k) {
+                    load_unit(P.wbase + n * P.row_bytes, (k0 + kk) / UNIT, &w);
+                } else {
+                    w = array<f32, UNIT>();
                 }
-            } else {
                 for (var e = 0u; e < UNIT; e++) {
-                    ws[lid * (TK + 1u) + kk + e] = 0.0;
+                    ws[slot(kk + e, c / 4u, TN)][c % 4u] = w[e];
                 }
             }
         }
         workgroupBarrier();
-        for (var kk = 0u; kk < TK; kk++) {
-            var b: array<f32, 4>;
-            for (var j = 0u; j < 4u; j++) {
-                b[j] = ws[(cg * 4u + j) * (TK + 1u) + kk];
+
+        // Read the next step while this one computes (zeros past the edges).
+        let k1 = k0 + TK;
+        for (var i = 0u; i < XRUNS; i++) {
+            let r = r0 + (lid + i * WG) / 8u;
+            xv[i] = vec4<f32>(0.0);
+            if (r < P.rows) {
+                xv[i] = x_run(r, k1 + 4u * xj);
             }
-            for (var i = 0u; i < 8u; i++) {
-                let a = xs[(rg * 8u + i) * (TK + 1u) + kk];
-                for (var j = 0u; j < 4u; j++) {
-                    acc[i][j] += a * b[j];
+        }
+
+        for (var kk = 0u; kk < TK; kk++) {
+            var b: array<vec4<f32>, NR / 4u>;
+            for (var j = 0u; j < NR / 4u; j++) {
+                b[j] = ws[slot(kk, (NR / 4u) * tx + j, TN)];
+            }
+            for (var i = 0u; i < MR / 4u; i++) {
+                let a = xs[slot(kk, (MR / 4u) * ty + i, TM)];
+                for (var j = 0u; j < NR / 4u; j++) {
+                    acc[(4u * i) * (NR / 4u) + j] += a.x * b[j];
+                    acc[(4u * i + 1u) * (NR / 4u) + j] += a.y * b[j];
+                    acc[(4u * i + 2u) * (NR / 4u) + j] += a.z * b[j];
+                    acc[(4u * i + 3u) * (NR / 4u) + j] += a.w * b[j];
                 }
             }
         }
         workgroupBarrier();
     }
-    for (var i = 0u; i < 8u; i++) {
-        let r = r0 + rg * 8u + i;
-        for (var j = 0u; j < 4u; j++) {
-            let n = n0 + cg * 4u + j;
-            if (r < P.rows && n < P.n) {
-                Y[r * P.ldy + P.yoff + n] = ACT(acc[i][j]);
+
+    for (var i = 0u; i < MR; i++) {
+        let r = r0 + MR * ty + i;
+        if (r < P.rows) {
+            for (var j = 0u; j < NR; j++) {
+                let n = n0 + NR * tx + j;
+                if (n < P.n) {
+                    Y[r * P.ldy + P.yoff + n] = ACT(acc[i * (NR / 4u) + j / 4u][j % 4u]);
+                }
             }
         }
     }

@@ -13,13 +13,14 @@ import (
 
 // matmul.wgsl's tile: NR weight rows by TR activation rows per workgroup.
 const (
-	gemvRows    = 8
+	gemvRows    = 8 * gemvRowsPerGroup
 	gemvActRows = 4
 )
 
-// Tiled matmul (matmul_tiled.wgsl) output tile, used from TiledMinRows rows.
+// Tiled matmul (matmul_tiled.wgsl) output tile, used from TiledMinRows rows:
+// one 256-invocation workgroup per tiledRows×tiledCols outputs.
 const (
-	tiledRows = 32
+	tiledRows = 64
 	tiledCols = 64
 )
 
@@ -59,9 +60,11 @@ func (m *MatMul) kernel(ctx context.Context, unit int, tiled bool) (*kernel, err
 	if k, ok := m.kernels[key]; ok {
 		return k, nil
 	}
-	sh := shader{kernel: "matmul", params: matmulParams{}, weight: m.t, hasWeight: true, reduce: true, xdot: true, unit: unit}
+	sh := shader{kernel: "matmul", params: matmulParams{}, weight: m.t, hasWeight: true, reduce: true, xdot: true, unit: unit,
+		consts: map[string]string{"RPG": fmt.Sprintf("%du", gemvRowsPerGroup)}}
 	if tiled {
-		sh = shader{kernel: "matmul_tiled", params: matmulParams{}, weight: m.t, hasWeight: true, unit: unit}
+		// xdot for its XT alias: the tiled kernel reads X as vec4 when the unit allows.
+		sh = shader{kernel: "matmul_tiled", params: matmulParams{}, weight: m.t, hasWeight: true, xdot: true, unit: unit}
 	}
 	k, err := m.c.compile(ctx, sh, gpu.Uniform, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage, gpu.Storage)
 	if err != nil {
