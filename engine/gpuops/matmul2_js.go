@@ -159,8 +159,11 @@ func (m *MatMul2) pairChunks(w1, w2 Weight) (chunk, chunk, error) {
 	return c1[0], c2[0], nil
 }
 
-// gemvGroups is the workgroup count of the GEMV layout for n weight rows
-// and rows activation rows.
+// pairRows is the weight rows per workgroup of matmul_glu and matmul_pair.
+const pairRows = 8
+
+// gemvGroups is the workgroup count of their layout for n weight rows and
+// rows activation rows.
 func gemvGroups(n, rows int) uint32 {
-	return uint32((n + gemvRows - 1) / gemvRows * ((rows + gemvActRows - 1) / gemvActRows))
+	return uint32((n + pairRows - 1) / pairRows * ((rows + gemvActRows - 1) / gemvActRows))
 }

@@ -224,6 +224,21 @@ fn xdot(xb: u32, w: ptr<function, array<f32, UNIT>>) -> f32 {
     }
     return s;
 }
+// xload reads a unit of activations once for several weight rows (udot).
+alias XU = array<vec4<f32>, UNIT / 4u>;
+fn xload(xb: u32, x: ptr<function, XU>) {
+    let b = xb >> 2u;
+    for (var i = 0u; i < UNIT / 4u; i++) {
+        (*x)[i] = vec4<f32>(X[b + i]);
+    }
+}
+fn udot(x: ptr<function, XU>, w: ptr<function, array<f32, UNIT>>) -> f32 {
+    var s = 0.0;
+    for (var i = 0u; i < UNIT / 4u; i++) {
+        s += dot((*x)[i], vec4<f32>((*w)[4u * i], (*w)[4u * i + 1u], (*w)[4u * i + 2u], (*w)[4u * i + 3u]));
+    }
+    return s;
+}
 `
 
 const xdotScalar = `
@@ -232,6 +247,19 @@ fn xdot(xb: u32, w: ptr<function, array<f32, UNIT>>) -> f32 {
     var s = 0.0;
     for (var i = 0u; i < UNIT; i++) {
         s += (*w)[i] * f32(X[xb + i]);
+    }
+    return s;
+}
+alias XU = array<f32, UNIT>;
+fn xload(xb: u32, x: ptr<function, XU>) {
+    for (var i = 0u; i < UNIT; i++) {
+        (*x)[i] = f32(X[xb + i]);
+    }
+}
+fn udot(x: ptr<function, XU>, w: ptr<function, array<f32, UNIT>>) -> f32 {
+    var s = 0.0;
+    for (var i = 0u; i < UNIT; i++) {
+        s += (*x)[i] * (*w)[i];
     }
     return s;
 }
