@@ -5,7 +5,8 @@
 // in registers), reading each activation unit once for its RPG rows, so
 // every weight byte is read once per TR rows and every invocation streams
 // weights whatever the row length. RPG comes from the Go side; XT, xload
-// and udot too (vec4 loads of X for block types).
+// and udot too (vec4 loads of X for block types), and UNR, the units each
+// invocation loads per round before using any.
 const WG: u32 = 256u;
 const NR: u32 = 8u * RPG;
 const TR: u32 = 4u;
@@ -27,21 +28,29 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     let nr = select(0u, min(TR, P.rows - r0), live);
     let nn = select(0u, min(RPG, P.n - n0), live);
     var acc: array<vec4<f32>, RPG>;
-    var w: array<array<f32, UNIT>, RPG>;
+    var w: array<array<f32, UNIT>, RPG * UNR>;
     var x: XU;
     if (live) {
-        for (var u = lane; u < P.units; u += 32u) {
-            // Constant trip counts keep acc and w in registers.
-            for (var j = 0u; j < RPG; j++) {
-                if (j < nn) {
-                    load_unit(P.wbase + (n0 + j) * P.row_bytes, u, &w[j]);
+        // UNR units per invocation per round: all their weight loads are
+        // issued before any is used. Constant trip counts keep acc and w in
+        // registers.
+        for (var u0 = lane; u0 < P.units; u0 += 32u * UNR) {
+            for (var q = 0u; q < UNR; q++) {
+                let u = u0 + 32u * q;
+                for (var j = 0u; j < RPG; j++) {
+                    if (u < P.units && j < nn) {
+                        load_unit(P.wbase + (n0 + j) * P.row_bytes, u, &w[q * RPG + j]);
+                    }
                 }
             }
-            for (var t = 0u; t < TR; t++) {
-                if (t < nr) {
-                    xload((r0 + t) * P.k + u * UNIT, &x);
-                    for (var j = 0u; j < RPG; j++) {
-                        acc[j][t] += udot(&x, &w[j]);
+            for (var q = 0u; q < UNR; q++) {
+                let u = u0 + 32u * q;
+                for (var t = 0u; t < TR; t++) {
+                    if (u < P.units && t < nr) {
+                        xload((r0 + t) * P.k + u * UNIT, &x);
+                        for (var j = 0u; j < RPG; j++) {
+                            acc[j][t] += udot(&x, &w[q * RPG + j]);
+                        }
                     }
                 }
             }

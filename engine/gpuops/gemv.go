@@ -6,3 +6,9 @@ package gpuops
 // by 0–18% and 4 by 3–35% in decode tok/s: more workgroups in flight win
 // over fewer activation loads.
 const gemvRowsPerGroup = 1
+
+// gemvUnroll is how many units each invocation of the decode GEMV loads
+// before using any. More loads in flight per invocation lost on the H200
+// (2: −5 to −10%, 4: −20% decode tok/s, same run): the registers they take
+// cost more resident workgroups than they gain.
+const gemvUnroll = 1

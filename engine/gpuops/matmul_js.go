@@ -61,7 +61,7 @@ func (m *MatMul) kernel(ctx context.Context, unit int, tiled bool) (*kernel, err
 		return k, nil
 	}
 	sh := shader{kernel: "matmul", params: matmulParams{}, weight: m.t, hasWeight: true, reduce: true, xdot: true, unit: unit,
-		consts: map[string]string{"RPG": fmt.Sprintf("%du", gemvRowsPerGroup)}}
+		consts: map[string]string{"RPG": fmt.Sprintf("%du", gemvRowsPerGroup), "UNR": fmt.Sprintf("%du", gemvUnroll)}}
 	if tiled {
 		// xdot for its XT alias: the tiled kernel reads X as vec4 when the unit allows.
 		sh = shader{kernel: "matmul_tiled", params: matmulParams{}, weight: m.t, hasWeight: true, xdot: true, unit: unit}

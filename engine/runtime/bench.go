@@ -21,6 +21,9 @@ type BenchReport struct {
 type BenchProfile struct {
 	Decode ReplayTimes `json:"decode"`
 	Ops    ReplayTimes `json:"ops"`
+	// Prefill is one prompt chunk of PrefillRows rows, launch by launch.
+	Prefill     ReplayTimes `json:"prefill"`
+	PrefillRows int         `json:"prefill_rows"`
 }
 
 // ReplayTimes are a graph's replays as profiled: per replay on average.

@@ -133,6 +133,18 @@ func (s *Session) profileDecode(ctx context.Context, lay stepLayout, prompt []in
 	if err := g.prof.reset(true); err != nil {
 		return nil, err
 	}
+	// The prompt's chunks too, launch by launch (the largest chunk's graph).
+	var pre *graph
+	for lay, pg := range s.graphs {
+		if lay.T > 1 && pg.prof != nil && 2*len(pg.prof.cmds) <= maxQueries && (pre == nil || lay.T > pre.lay.T) {
+			pre = pg
+		}
+	}
+	if pre != nil {
+		if err := pre.prof.reset(true); err != nil {
+			return nil, err
+		}
+	}
 	gen.OnToken = nil
 	gen.MaxTokens = min(gen.MaxTokens, 33)
 	if _, err := s.Generate(ctx, [][]int32{prompt}, gen); err != nil {
@@ -140,6 +152,15 @@ func (s *Session) profileDecode(ctx context.Context, lay stepLayout, prompt []in
 	}
 	if p.Ops, err = g.prof.read(); err != nil {
 		return nil, err
+	}
+	if pre != nil {
+		if p.Prefill, err = pre.prof.read(); err != nil {
+			return nil, err
+		}
+		p.PrefillRows = pre.lay.T
+		if err := pre.prof.reset(false); err != nil {
+			return nil, err
+		}
 	}
 	return p, g.prof.reset(false)
 }

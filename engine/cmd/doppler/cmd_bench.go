@@ -137,8 +137,16 @@ func printBench(w io.Writer, r *runtime.BenchReport) {
 	if p := r.Profile; p != nil {
 		fmt.Fprintf(w, "decode step  %.3f ms GPU, %.3f ms encoding, %.3f ms submit to read-back (%d replays)\n", p.Decode.GPUMs, p.Decode.EncodeMs, p.Decode.WaitMs, p.Decode.Replays)
 		fmt.Fprintf(w, "op by op     %.3f ms GPU per step, each dispatch in its own pass:\n", p.Ops.GPUMs)
-		for _, o := range p.Ops.Ops {
-			fmt.Fprintf(w, "  %-12s %-34s %4d × %8.4f ms = %.4f ms\n", o.Op, o.Kernel, o.Dispatches, o.Ms/float64(o.Dispatches), o.Ms)
+		printOps(w, p.Ops.Ops)
+		if p.PrefillRows > 0 {
+			fmt.Fprintf(w, "prefill      %.3f ms GPU per chunk of %d rows, each dispatch in its own pass:\n", p.Prefill.GPUMs, p.PrefillRows)
+			printOps(w, p.Prefill.Ops)
 		}
+	}
+}
+
+func printOps(w io.Writer, ops []runtime.OpTime) {
+	for _, o := range ops {
+		fmt.Fprintf(w, "  %-12s %-34s %4d × %8.4f ms = %.4f ms\n", o.Op, o.Kernel, o.Dispatches, o.Ms/float64(o.Dispatches), o.Ms)
 	}
 }
