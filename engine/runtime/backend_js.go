@@ -78,8 +78,11 @@ type Backend struct {
 
 var _ arch.Backend = (*Backend)(nil)
 
-// NewBackend prepares ops on dev. ctx bounds pipeline compilation.
+// NewBackend prepares ops on dev. Kernels compile on first use, long after
+// the request that loaded the model may have been cancelled: the backend
+// keeps ctx's values but not its cancellation.
 func NewBackend(ctx context.Context, dev *gpu.Device, o BackendOptions) (*Backend, error) {
+	ctx = context.WithoutCancel(ctx)
 	oc, err := opsContext(dev, o.Precision)
 	if err != nil {
 		return nil, err
