@@ -74,12 +74,15 @@ func NewAttention(ctx context.Context, c *Context) (*Attention, error) {
 	return &Attention{c: c, appendK: appendK, attn: attn, reduce: reduce, attnDecode: attnDecode}, nil
 }
 
-// Decode attention aims for at least this many workgroups, each covering at
-// least attnMinSplit key positions (fewer would make the combine dominate).
-// On the H200, 1024/16 decoded 2–15% faster than 256/32 (same run).
+// Decode attention aims for at least attnTargetGroups workgroups, each
+// covering at least attnMinSplit key positions (fewer would make the combine
+// dominate). On the H200, 1024/16 decoded 1–15% faster than 256/32 (same
+// run). A prompt chunk of fewer than attnPrefillGroups (row, head) pairs is
+// split the same way (its rows already give the GPU work).
 const (
-	attnTargetGroups = 1024
-	attnMinSplit     = 16
+	attnTargetGroups  = 1024
+	attnMinSplit      = 16
+	attnPrefillGroups = 256
 )
 
 // Prepare stores k, v [B*T, KVHeads, HeadDim] into kc, vc at the step's
@@ -111,11 +114,15 @@ func (a *Attention) Prepare(q, k, v, kc, vc, step, out gpu.Binding, s AttnShape)
 	split := s.SplitLen
 	if split <= 0 {
 		split = s.CacheLen
-		if rows*s.Heads < attnTargetGroups {
-			// Decode: few (row, head) pairs would leave most of the GPU idle
-			// while each workgroup walks hundreds of keys; spread the keys
-			// over enough workgroups and let the combine pass merge them.
-			want := (attnTargetGroups + rows*s.Heads - 1) / (rows * s.Heads)
+		target := attnTargetGroups
+		if !fresh {
+			target = attnPrefillGroups
+		}
+		if rows*s.Heads < target {
+			// Few (row, head) pairs would leave most of the GPU idle while
+			// each workgroup walks hundreds of keys; spread the keys over
+			// enough workgroups and let the combine pass merge them.
+			want := (target + rows*s.Heads - 1) / (rows * s.Heads)
 			split = max(attnMinSplit, (visible+want-1)/want)
 		}
 	}
