@@ -1,14 +1,13 @@
 // y[r, yoff+n] = Σ_k x[r, k]·w[n, k] for the n of one bound weight chunk:
 // the GEMV of decode (and of prefill below the tiled kernel's threshold).
-// One workgroup per (NR weight rows, TR activation rows): each group of 32
-// invocations owns RPG weight rows and strides over their units (decoded
-// in registers), reading each activation unit once for its RPG rows, so
-// every weight byte is read once per TR rows and every invocation streams
-// weights whatever the row length. RPG comes from the Go side; XT, xload
-// and udot too (vec4 loads of X for block types), and UNR, the units each
-// invocation loads per round before using any.
+// One workgroup per (NR weight rows, TR activation rows): each group of RS
+// invocations (a power of two from the Go side, gemvLanes) owns one weight
+// row and strides over its units (decoded in registers), so every weight
+// byte is read once per TR rows and every invocation streams weights
+// whatever the row length. XT and xdot come from the Go side (vec4 loads
+// of X for block types).
 const WG: u32 = 256u;
-const NR: u32 = 8u * RPG;
+const NR: u32 = WG / RS;
 const TR: u32 = 4u;
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -21,48 +20,29 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     /*SG_INIT*/
     let g = wid.x + wid.y * nwg.x;
     let ntiles = (P.n + NR - 1u) / NR;
-    let n0 = (g % ntiles) * NR + (lid / 32u) * RPG;
+    let n = (g % ntiles) * NR + lid / RS;
     let r0 = (g / ntiles) * TR;
-    let lane = lid & 31u;
-    let live = n0 < P.n && r0 < P.rows;
+    let lane = lid & (RS - 1u);
+    let live = n < P.n && r0 < P.rows;
     let nr = select(0u, min(TR, P.rows - r0), live);
-    let nn = select(0u, min(RPG, P.n - n0), live);
-    var acc: array<vec4<f32>, RPG>;
-    var w: array<array<f32, UNIT>, RPG * UNR>;
-    var x: XU;
+    var acc = vec4<f32>(0.0);
+    var w: array<f32, UNIT>;
     if (live) {
-        // UNR units per invocation per round: all their weight loads are
-        // issued before any is used. Constant trip counts keep acc and w in
-        // registers.
-        for (var u0 = lane; u0 < P.units; u0 += 32u * UNR) {
-            for (var q = 0u; q < UNR; q++) {
-                let u = u0 + 32u * q;
-                for (var j = 0u; j < RPG; j++) {
-                    if (u < P.units && j < nn) {
-                        load_unit(P.wbase + (n0 + j) * P.row_bytes, u, &w[q * RPG + j]);
-                    }
-                }
-            }
-            for (var q = 0u; q < UNR; q++) {
-                let u = u0 + 32u * q;
-                for (var t = 0u; t < TR; t++) {
-                    if (u < P.units && t < nr) {
-                        xload((r0 + t) * P.k + u * UNIT, &x);
-                        for (var j = 0u; j < RPG; j++) {
-                            acc[j][t] += udot(&x, &w[q * RPG + j]);
-                        }
-                    }
+        let row = P.wbase + n * P.row_bytes;
+        for (var u = lane; u < P.units; u += RS) {
+            load_unit(row, u, &w);
+            for (var t = 0u; t < TR; t++) {
+                if (t < nr) {
+                    acc[t] += xdot((r0 + t) * P.k + u * UNIT, &w);
                 }
             }
         }
     }
-    // Every invocation takes part in the reductions (they may synchronize).
-    for (var j = 0u; j < RPG; j++) {
-        let s = rg_sum4(lid, acc[j]);
-        if (lane == 0u && j < nn) {
-            for (var t = 0u; t < nr; t++) {
-                Y[(r0 + t) * P.ldy + P.yoff + n0 + j] = ACT(s[t]);
-            }
+    // Every invocation takes part in the reduction (it may synchronize).
+    let s = rg_sum4(lid, acc);
+    if (lane == 0u) {
+        for (var t = 0u; t < nr; t++) {
+            Y[(r0 + t) * P.ldy + P.yoff + n] = ACT(s[t]);
         }
     }
 }

@@ -1,10 +1,10 @@
 // The gated feed-forward's first half in one GEMV: y[r, n] = act(g)·u with
 // g = x[r]·gate[n] and u = x[r]·up[n] (gate at binding 1, up at binding 4,
 // one dtype), each rounded to the activation type first, as the separate
-// matmuls would store them. Laid out as matmul.wgsl: 32 invocations per
+// matmuls would store them. Laid out as matmul.wgsl: RS invocations per
 // weight row, NR rows and TR activation rows per workgroup.
 const WG: u32 = 256u;
-const NR: u32 = 8u;
+const NR: u32 = WG / RS;
 const TR: u32 = 4u;
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -25,28 +25,28 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     /*SG_INIT*/
     let g = wid.x + wid.y * nwg.x;
     let ntiles = (P.n + NR - 1u) / NR;
-    let n = (g % ntiles) * NR + lid / 32u;
+    let n = (g % ntiles) * NR + lid / RS;
     let r0 = (g / ntiles) * TR;
-    let lane = lid & 31u;
+    let lane = lid & (RS - 1u);
     let live = n < P.n && r0 < P.rows;
     let nr = select(0u, min(TR, P.rows - r0), live);
     var ag = vec4<f32>(0.0);
     var au = vec4<f32>(0.0);
     var w: array<f32, UNIT>;
+    var w2: array<f32, UNIT>;
     if (live) {
         let grow = P.wbase + n * P.row_bytes;
         let urow = P.wbase2 + n * P.row_bytes;
-        for (var u = lane; u < P.units; u += 32u) {
+        for (var u = lane; u < P.units; u += RS) {
+            // Both units' loads go out before either is used, and each
+            // activation is read once for both.
             load_unit(grow, u, &w);
+            load_unit2(urow, u, &w2);
             for (var t = 0u; t < TR; t++) {
                 if (t < nr) {
-                    ag[t] += xdot((r0 + t) * P.k + u * UNIT, &w);
-                }
-            }
-            load_unit2(urow, u, &w);
-            for (var t = 0u; t < TR; t++) {
-                if (t < nr) {
-                    au[t] += xdot((r0 + t) * P.k + u * UNIT, &w);
+                    let d = xdot2((r0 + t) * P.k + u * UNIT, &w, &w2);
+                    ag[t] += d.x;
+                    au[t] += d.y;
                 }
             }
         }

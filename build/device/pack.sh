@@ -81,6 +81,9 @@ prebuilt() { # NAME: the folder of @node-llama-cpp/NAME@NLC_VERSION
 	if [ "$(node -p "try{require('$dir/package.json').version}catch{''}")" != "$NLC_VERSION" ]; then
 		dir="$STAGE/npm-$1/node_modules/@node-llama-cpp/$1"
 		mkdir -p "$STAGE/npm-$1"
+		# Its own package.json, or npm installs into the nearest folder
+		# above that has node_modules (here: /tmp's, if any).
+		echo '{}' >"$STAGE/npm-$1/package.json"
 		(cd "$STAGE/npm-$1" && npm i -E --no-save --no-package-lock --no-audit --no-fund "@node-llama-cpp/$1@$NLC_VERSION" >&2)
 	fi
 	echo "$dir"

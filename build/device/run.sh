@@ -38,6 +38,13 @@
 #                    each model is benched with each too, as engine
 #                    "doppler-alt" (then "doppler-alt2", ...), for a
 #                    before/after on the same card in one run
+#   DEVICE_LLAMA=0   skip llama.cpp (an A/B run of our builds only)
+#   DEVICE_TESTS     xz-compressed go test binaries for js/wasm (e.g. built
+#                    with GOOS=js GOARCH=wasm go test -c ./engine/gpuops/),
+#                    space-separated: each runs under Node + Dawn after the
+#                    roofline with DOPPLER_GPUOPS_BENCH=1 and
+#                    -test.run "$DEVICE_TEST_RUN" (default TestBench), its
+#                    output in $OUT/tests.log
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)"
@@ -154,6 +161,7 @@ LLAMA_RUNS=() LLAMA_FLAGS=()
 [ "$LOCAL" = 1 ] && LLAMA_FLAGS=(--allow-cpu-fallback)
 [ -d "$WORK/llamacpp/node_modules/@node-llama-cpp/linux-x64-vulkan" ] && LLAMA_RUNS+=("vulkan:$WORK/llamacpp/node_modules")
 [ -d "$WORK/llamacpp/node_modules/@node-llama-cpp/linux-x64-cuda" ] && LLAMA_RUNS+=("cuda:$WORK/llamacpp/node_modules")
+[ "${DEVICE_LLAMA:-1}" = 0 ] && LLAMA_RUNS=()
 if [ "$LOCAL" = 1 ] && [ -d build/oracle/node_modules/@node-llama-cpp/linux-x64 ]; then
 	LLAMA_RUNS=("cpu:$ROOT/build/oracle/node_modules" "${LLAMA_RUNS[@]}")
 fi
@@ -204,6 +212,14 @@ step() {
 step gpuinfo 60 '{}' "$DOPPLER" gpuinfo --json
 # shellcheck disable=SC2086 # flags
 step roofline 90 '{}' "$DOPPLER" roofline --json $ROOFLINE_ARGS
+
+for f in ${DEVICE_TESTS:-}; do
+	bin="$WORK/$(basename "$f" .xz)"
+	unxz "$f" >"$bin"
+	log "test binary $(basename "$bin")"
+	DOPPLER_GPUOPS_BENCH=1 box 240 "$ROOT/build/wasm-exec" "$bin" -test.v -test.run "${DEVICE_TEST_RUN:-TestBench}" >>"$OUT/tests.log" 2>&1
+	log "test binary $(basename "$bin") exited $?"
+done
 
 # ---------------------------------------------------------------- benches
 for spec in $DEVICE_MODELS; do

@@ -21,15 +21,15 @@ type attention struct {
 // layer's cache and projects back.
 func selfAttention(op Ops, cfg *model.Config, layer int, a attention, x Tensor, freqs Tensor, b *Batch, c *Cache) Tensor {
 	rows, hd := b.Rows(), cfg.HeadDim
-	var q, k Tensor
-	if p, ok := op.(PairMatMuler); ok {
-		q, k = p.MatMulPair(x, a.Q, a.K)
+	var q, k, v Tensor
+	if p, ok := op.(QKVMatMuler); ok {
+		q, k, v = p.MatMulQKV(x, a.Q, a.K, a.V)
 	} else {
-		q, k = op.MatMul(x, a.Q), op.MatMul(x, a.K)
+		q, k, v = op.MatMul(x, a.Q), op.MatMul(x, a.K), op.MatMul(x, a.V)
 	}
 	q = op.Reshape(q, rows, cfg.Heads, hd)
 	k = op.Reshape(k, rows, cfg.KVHeads, hd)
-	v := op.Reshape(op.MatMul(x, a.V), rows, cfg.KVHeads, hd)
+	v = op.Reshape(v, rows, cfg.KVHeads, hd)
 	rp := RopeParams{Style: cfg.RopeStyle, Dim: ropeDim(cfg), Theta: cfg.LayerRopeTheta(layer), Factors: freqs}
 	if qk, ok := op.(QKRoper); ok {
 		q, k = qk.RopeQK(q, k, a.QNorm, a.KNorm, b.Pos, eps(cfg), rp)

@@ -96,10 +96,10 @@ type GLUMatMuler interface {
 	MatMulGLU(x, gate, up Tensor, act Activation) Tensor
 }
 
-// PairMatMuler is an optional op a backend may offer: MatMul(x, w1) and
-// MatMul(x, w2) as one op.
-type PairMatMuler interface {
-	MatMulPair(x, w1, w2 Tensor) (Tensor, Tensor)
+// QKVMatMuler is an optional op a backend may offer: MatMul(x, q),
+// MatMul(x, k) and MatMul(x, v) as one op.
+type QKVMatMuler interface {
+	MatMulQKV(x, q, k, v Tensor) (Tensor, Tensor, Tensor)
 }
 
 // KV is one layer's key/value cache handle.

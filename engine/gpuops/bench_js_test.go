@@ -47,8 +47,11 @@ func TestBenchKernels(t *testing.T) {
 		}
 		randBytes := func(n int) []byte {
 			b := make([]byte, n)
-			for i := range b {
-				b[i] = byte(r.UintN(256))
+			for i := 0; i < n; i += 8 {
+				v := r.Uint64()
+				for j := i; j < min(i+8, n); j++ {
+					b[j] = byte(v >> (8 * (j - i)))
+				}
 			}
 			// Keep f16/bf16 scales finite: clear the top exponent bits of every other byte.
 			for i := 1; i < n; i += 2 {
@@ -56,53 +59,77 @@ func TestBenchKernels(t *testing.T) {
 			}
 			return b
 		}
+		newWeight := func(typ dtype.DType, in, out int) Weight {
+			return NewWeight(typ, in, out, bufs.raw(randBytes(int(NewWeight(typ, in, out, nil).RowBytes())*out)))
+		}
+		// Decode GEMVs at our models' shapes, timed at every lanes-per-row
+		// setting (0: gemvLanes's choice) to tune gemvLanes.
+		for _, tc := range []struct {
+			typ     dtype.DType
+			in, out int
+			glu     bool
+		}{
+			{dtype.Q4_K, 2304, 9216, true}, {dtype.Q4_K, 9216, 2304, false}, {dtype.Q4_K, 2048, 2304, false},
+			{dtype.Q4_K, 2304, 256000, false}, {dtype.Q6_K, 9216, 2304, false}, {dtype.Q4_K, 1024, 640, false},
+			{dtype.Q8_0, 640, 262144, false}, {dtype.Q8_0, 2048, 640, false}, {dtype.Q8_0, 640, 2048, true},
+			{dtype.Q5_0, 1152, 6912, true}, {dtype.F16, 2304, 2048, false}, {dtype.Q4_K, 4096, 14336, false},
+		} {
+			w := newWeight(tc.typ, tc.in, tc.out)
+			var up Weight
+			if tc.glu {
+				up = newWeight(tc.typ, tc.in, tc.out)
+			}
+			x := bufs.act(randFloats(r, tc.in, 1))
+			y := bufs.actOut(tc.out)
+			m, err := NewMatMul(testCtx(t), c, tc.typ)
+			require.NoError(t, err)
+			m2 := NewMatMul2(c, tc.typ)
+			for _, lanes := range []int{0, 8, 16, 32, 64, 128, 256} {
+				gemvLanesFixed = lanes
+				var disp *Dispatch
+				if tc.glu {
+					disp, err = m2.PrepareGLU(testCtx(t), w, up, x.Binding(), y.Binding(), 1, GELUTanh)
+				} else {
+					disp, err = m.Prepare(w, x.Binding(), y.Binding(), 1)
+				}
+				gemvLanesFixed = 0
+				require.NoError(t, err)
+				sec := timeIt("gemv", 20, disp)
+				bytes := float64(w.RowBytes()) * float64(tc.out)
+				if tc.glu {
+					bytes *= 2
+				}
+				if lanes == 0 {
+					lanes = -gemvLanes(tc.in/matmulUnit(tc.typ, tc.in), tc.out)
+				}
+				t.Logf("%v gemv %v %dx%d glu=%v lanes %d: %.1f µs, %.0f GB/s", prec, tc.typ, tc.in, tc.out, tc.glu, lanes, sec*1e6, bytes/sec/1e9)
+				disp.Release()
+			}
+		}
 		for _, tc := range []struct {
 			typ           dtype.DType
 			rows, in, out int
 		}{
-			{dtype.Q4_K, 1, 4096, 14336}, {dtype.Q8_0, 1, 4096, 14336}, {dtype.F16, 1, 4096, 8192}, {dtype.Q6_K, 1, 2048, 65536},
 			// Prefill (the tiled kernel): an up/gate-shaped and a down-shaped projection.
 			{dtype.Q4_K, 512, 2048, 8192}, {dtype.Q8_0, 512, 2048, 8192}, {dtype.F16, 512, 2048, 8192},
 			{dtype.Q4_K, 512, 8192, 2048}, {dtype.Q8_0, 512, 8192, 2048}, {dtype.F16, 512, 8192, 2048},
+			// Qwen3-0.6B's k projection over a 256-row chunk: few tiles.
+			{dtype.Q4_K, 256, 1024, 1024}, {dtype.Q4_K, 512, 1024, 1024},
 		} {
 			m, err := NewMatMul(testCtx(t), c, tc.typ)
 			require.NoError(t, err)
-			w := NewWeight(tc.typ, tc.in, tc.out, bufs.raw(randBytes(int(NewWeight(tc.typ, tc.in, tc.out, nil).RowBytes())*tc.out)))
+			w := newWeight(tc.typ, tc.in, tc.out)
 			x := bufs.act(randFloats(r, tc.rows*tc.in, 1))
 			y := bufs.actOut(tc.rows * tc.out)
 			disp, err := m.Prepare(w, x.Binding(), y.Binding(), tc.rows)
 			require.NoError(t, err)
-			iters := 20
-			if tc.rows >= TiledMinRows {
-				iters = 100 // a prefill launch is short next to clock ramp-up and submit jitter
-			}
-			sec := timeIt("matmul", iters, disp)
+			sec := timeIt("matmul", 100, disp) // a prefill launch is short next to clock ramp-up and submit jitter
 			bytes := float64(w.RowBytes()) * float64(tc.out)
 			t.Logf("%v matmul %v %dx%dx%d: %.3f ms, %.0f GB/s weights, %.2f TFLOP/s", prec, tc.typ, tc.rows, tc.in, tc.out,
 				sec*1e3, bytes/sec/1e9, 2*float64(tc.rows*tc.in)*float64(tc.out)/sec/1e12)
 			disp.Release()
 		}
-		at, err := NewAttention(testCtx(t), c)
-		require.NoError(t, err)
-		for _, tc := range []struct{ T, pos, heads, kv, hd, cache int }{{1, 4095, 32, 8, 128, 4096}, {1, 1000, 8, 1, 256, 4096}, {512, 0, 32, 8, 64, 1024}} {
-			rows := tc.T
-			q := bufs.act(randFloats(r, rows*tc.heads*tc.hd, 1))
-			k := bufs.act(randFloats(r, rows*tc.kv*tc.hd, 1))
-			v := bufs.act(randFloats(r, rows*tc.kv*tc.hd, 1))
-			kc := bufs.act(randFloats(r, tc.cache*tc.kv*tc.hd, 1))
-			vc := bufs.act(randFloats(r, tc.cache*tc.kv*tc.hd, 1))
-			step := make([]int32, rows+1)
-			for i := 0; i < rows; i++ {
-				step[i] = int32(tc.pos + i)
-			}
-			out := bufs.actOut(rows * tc.heads * tc.hd)
-			disp, err := at.Prepare(q.Binding(), k.Binding(), v.Binding(), kc.Binding(), vc.Binding(), bufs.raw(i32Bytes(step)).Binding(), out.Binding(),
-				AttnShape{B: 1, T: tc.T, Heads: tc.heads, KVHeads: tc.kv, HeadDim: tc.hd, CacheLen: tc.cache, SlotOff: rows, Scale: 0.1})
-			require.NoError(t, err)
-			sec := timeIt("attention", 20, disp)
-			t.Logf("%v attention T=%d pos=%d heads %d/%d hd %d: %.3f ms (%d launches)", prec, tc.T, tc.pos, tc.heads, tc.kv, tc.hd, sec*1e3, disp.Dispatches())
-			disp.Release()
-		}
+		benchAttention(t, c, bufs, r, timeIt)
 		am, err := NewArgmax(testCtx(t), c)
 		require.NoError(t, err)
 		sm, err := NewSampler(testCtx(t), c)

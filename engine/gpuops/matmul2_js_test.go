@@ -8,6 +8,7 @@ import (
 
 	"github.com/doppler-engine/doppler/engine/arch"
 	"github.com/doppler-engine/doppler/engine/dtype"
+	"github.com/doppler-engine/doppler/engine/gpu"
 	"github.com/stretchr/testify/require"
 )
 
@@ -74,38 +75,53 @@ func TestMatMulGLU(t *testing.T) {
 	require.False(t, m.GLUPairs(a, b))
 	_, err := m.PrepareGLU(testCtx(t), a, b, a.Parts[0].Buffer.Binding(), a.Parts[0].Buffer.Binding(), 1, SiLU)
 	require.Error(t, err)
-	require.True(t, m.Pairs(a, b), "a pair may differ in rows")
-	require.False(t, m.Pairs(a, NewWeight(dtype.Q8_0, 32, 8, a.Parts[0].Buffer)), "not in row length")
+	q := NewMatMulQKV(c)
+	require.True(t, q.Fits([3]Weight{a, b, a}), "the weights may differ in rows")
+	require.False(t, q.Fits([3]Weight{a, b, NewWeight(dtype.Q8_0, 32, 8, a.Parts[0].Buffer)}), "not in row length")
+	require.False(t, q.Fits([3]Weight{a, b, NewWeight(dtype.F16, 64, 8, a.Parts[0].Buffer)}), "not in weight unit (32 and 4)")
 }
 
-// Two projections of one input in one launch equal two matmuls, for each
-// weight type and both activations, with outputs of different widths.
-func TestMatMulPair(t *testing.T) {
+// Three projections of one input in one launch equal three matmuls, for
+// weights of one type and of mixed types (Q4_K_M's values), both
+// activations, outputs of different widths.
+func TestMatMulQKV(t *testing.T) {
 	for _, v := range variants(t) {
 		c := opsContext(t, v)
-		for _, typ := range []dtype.DType{dtype.F32, dtype.Q8_0, dtype.Q4_K, dtype.Q6_K} {
-			if !coveredIn(v, typ) {
+		m := NewMatMulQKV(c)
+		for _, types := range [][3]dtype.DType{
+			{dtype.F32, dtype.F32, dtype.F32}, {dtype.Q8_0, dtype.Q8_0, dtype.Q8_0}, {dtype.Q4_K, dtype.Q4_K, dtype.Q6_K},
+			{dtype.Q5_0, dtype.Q5_0, dtype.Q8_0}, {dtype.F16, dtype.BF16, dtype.F32},
+		} {
+			if !coveredIn(v, types[0]) {
 				continue
 			}
-			m := NewMatMul2(c, typ)
-			for _, tc := range []struct{ rows, n1, n2 int }{{1, 40, 13}, {5, 9, 24}} {
-				r := rand.New(rand.NewPCG(uint64(typ), uint64(tc.rows)+7))
-				in := awkwardIn(typ)
-				if !typ.Quantized() && tc.rows > 1 {
+			for _, tc := range []struct{ rows, n1, n2, n3 int }{{1, 40, 13, 13}, {5, 9, 24, 7}} {
+				r := rand.New(rand.NewPCG(uint64(types[2]), uint64(tc.rows)+7))
+				in := 256 * 3
+				if !types[0].Quantized() {
 					in = 260
 				}
-				w1, w2 := newTestWeight(t, r, typ, in, tc.n1), newTestWeight(t, r, typ, in, tc.n2)
-				x := roundAct(v.prec, randFloats(r, tc.rows*in, 1))
+				ns := [3]int{tc.n1, tc.n2, tc.n3}
 				bufs := newBuffers(t, c)
-				a, b := NewWeight(typ, in, tc.n1, bufs.raw(w1.raw)), NewWeight(typ, in, tc.n2, bufs.raw(w2.raw))
-				require.True(t, m.Pairs(a, b))
-				y1, y2 := bufs.actOut(tc.rows*tc.n1), bufs.actOut(tc.rows*tc.n2)
-				d, err := m.PreparePair(testCtx(t), a, b, bufs.act(x).Binding(), y1.Binding(), y2.Binding(), tc.rows)
+				x := roundAct(v.prec, randFloats(r, tc.rows*in, 1))
+				var tw [3]testWeight
+				var ws [3]Weight
+				var ys [3]gpu.Binding
+				var outs [3]*gpu.Buffer
+				for i, typ := range types {
+					tw[i] = newTestWeight(t, r, typ, in, ns[i])
+					ws[i] = NewWeight(typ, in, ns[i], bufs.raw(tw[i].raw))
+					outs[i] = bufs.actOut(tc.rows * ns[i])
+					ys[i] = outs[i].Binding()
+				}
+				require.True(t, m.Fits(ws))
+				d, err := m.Prepare(testCtx(t), ws, bufs.act(x).Binding(), ys, tc.rows)
 				require.NoError(t, err)
 				run(t, c, d)
-				want1, want2 := refMatMul(x, w1.deq, tc.rows, in, tc.n1), refMatMul(x, w2.deq, tc.rows, in, tc.n2)
-				requireClose(t, name(v, " matmul_pair y1 ", typ, " ", tc), readAct(t, c, y1, len(want1)), want1, tolFor(v.prec, 1e-4))
-				requireClose(t, name(v, " matmul_pair y2 ", typ, " ", tc), readAct(t, c, y2, len(want2)), want2, tolFor(v.prec, 1e-4))
+				for i := range ws {
+					want := refMatMul(x, tw[i].deq, tc.rows, in, ns[i])
+					requireClose(t, name(v, " matmul_qkv y", i+1, " ", types, " ", tc), readAct(t, c, outs[i], len(want)), want, tolFor(v.prec, 1e-4))
+				}
 				d.Release()
 			}
 		}

@@ -11,12 +11,6 @@ import (
 	"github.com/doppler-engine/doppler/engine/gpu"
 )
 
-// matmul.wgsl's tile: NR weight rows by TR activation rows per workgroup.
-const (
-	gemvRows    = 8 * gemvRowsPerGroup
-	gemvActRows = 4
-)
-
 // Tiled matmul (matmul_tiled.wgsl) output tile, used from TiledMinRows rows:
 // one 256-invocation workgroup per tiledRows×tiledCols outputs.
 const (
@@ -42,7 +36,7 @@ type MatMul struct {
 // per pipeline).
 func NewMatMul(ctx context.Context, c *Context, t dtype.DType) (*MatMul, error) {
 	m := &MatMul{c: c, t: t, kernels: map[matmulKey]*kernel{}}
-	if _, err := m.kernel(ctx, matmulUnit(t, 4), false); err != nil {
+	if _, err := m.kernel(ctx, matmulUnit(t, 4), false, 32); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -51,17 +45,21 @@ func NewMatMul(ctx context.Context, c *Context, t dtype.DType) (*MatMul, error) 
 type matmulKey struct {
 	unit  int
 	tiled bool
+	lanes int // the GEMV's RS
 }
 
-func (m *MatMul) kernel(ctx context.Context, unit int, tiled bool) (*kernel, error) {
+func (m *MatMul) kernel(ctx context.Context, unit int, tiled bool, lanes int) (*kernel, error) {
+	if tiled {
+		lanes = 0
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	key := matmulKey{unit, tiled}
+	key := matmulKey{unit, tiled, lanes}
 	if k, ok := m.kernels[key]; ok {
 		return k, nil
 	}
 	sh := shader{kernel: "matmul", params: matmulParams{}, weight: m.t, hasWeight: true, reduce: true, xdot: true, unit: unit,
-		consts: map[string]string{"RPG": fmt.Sprintf("%du", gemvRowsPerGroup), "UNR": fmt.Sprintf("%du", gemvUnroll)}}
+		consts: map[string]string{"RS": fmt.Sprintf("%du", lanes)}}
 	if tiled {
 		// xdot for its XT alias: the tiled kernel reads X as vec4 when the unit allows.
 		sh = shader{kernel: "matmul_tiled", params: matmulParams{}, weight: m.t, hasWeight: true, xdot: true, unit: unit}
@@ -87,19 +85,19 @@ func (m *MatMul) Prepare(w Weight, x, y gpu.Binding, rows int) (*Dispatch, error
 	}
 	unit := matmulUnit(m.t, w.In)
 	tiled := rows >= TiledMinRows
-	k, err := m.kernel(context.Background(), unit, tiled)
+	units := w.In / unit
+	lanes := gemvLanes(units, w.Out)
+	k, err := m.kernel(context.Background(), unit, tiled, lanes)
 	if err != nil {
 		return nil, err
 	}
-	units := w.In / unit
-	tiles := (rows + gemvActRows - 1) / gemvActRows
 	d := &Dispatch{Label: "matmul"}
 	for _, ch := range chunks {
 		p := matmulParams{
 			K: uint32(w.In), N: uint32(ch.rows), Rows: uint32(rows), Units: uint32(units),
 			RowBytes: uint32(w.RowBytes()), WBase: ch.wbase, LdY: uint32(w.Out), YOff: uint32(ch.rowStart),
 		}
-		groups := uint32((ch.rows + gemvRows - 1) / gemvRows * tiles)
+		groups := gemvGroups(ch.rows, rows, lanes)
 		if tiled {
 			groups = uint32(((ch.rows + tiledCols - 1) / tiledCols) * ((rows + tiledRows - 1) / tiledRows))
 		}

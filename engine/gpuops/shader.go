@@ -26,10 +26,11 @@ type shader struct {
 	consts    map[string]string // extra `const NAME = VALUE;` lines
 	structs   map[string]any    // further uniform structs by WGSL name
 	xdot      bool              // define XT and xdot (matmul.wgsl's X access)
-	// weight2 adds a second weight of the same dtype at binding 4, read
-	// through W2, w2_*, k_scale_min2 and load_unit2 (see secondWeight).
-	weight2 bool
-	unit    int // elements per weight unit; 0 = unitOf(weight)
+	// more adds further weights of these dtypes: the first at binding 4,
+	// read through W2, w2_*, k_scale_min2 and load_unit2, the second at
+	// binding 6 through W3, ... (see renameWeight).
+	more []dtype.DType
+	unit int // elements per weight unit; 0 = unitOf(weight)
 }
 
 // weightFiles maps the supported weight dtypes to their access files.
@@ -90,13 +91,14 @@ fn wg_sum(lid: u32, v: f32) -> f32 {
 
 var<workgroup> rg_red: array<vec4<f32>, WG>;
 
-// rg_sum4 sums v over the 32 invocations of lid's row group (lid / 32);
-// the group's first invocation gets the total. Every invocation must call it.
+// rg_sum4 sums v over the RS invocations of lid's row group (lid / RS, RS a
+// power of two); the group's first invocation gets the total. Every
+// invocation must call it.
 fn rg_sum4(lid: u32, v: vec4<f32>) -> vec4<f32> {
     rg_red[lid] = v;
     workgroupBarrier();
-    for (var s = 16u; s > 0u; s = s / 2u) {
-        if ((lid & 31u) < s) { rg_red[lid] = rg_red[lid] + rg_red[lid + s]; }
+    for (var s = RS / 2u; s > 0u; s = s / 2u) {
+        if ((lid & (RS - 1u)) < s) { rg_red[lid] = rg_red[lid] + rg_red[lid + s]; }
         workgroupBarrier();
     }
     return rg_red[lid];
@@ -138,23 +140,23 @@ fn wg_sum(lid: u32, v: f32) -> f32 {
 
 var<workgroup> rg_red: array<vec4<f32>, WG>;
 
-// rg_sum4: subgroups of 32 reduce at once, wider ones by a butterfly that
-// stays within aligned runs of 32, narrower ones leave one partial per
+// rg_sum4: subgroups of RS reduce at once, wider ones by a butterfly that
+// stays within aligned runs of RS, narrower ones leave one partial per
 // subgroup for the group's first invocation to add up.
 fn rg_sum4(lid: u32, v: vec4<f32>) -> vec4<f32> {
     var t = v;
-    if (sg_size == 32u) {
+    if (sg_size == RS) {
         t = subgroupAdd(v);
-    } else if (sg_size > 32u) {
-        for (var o = 16u; o > 0u; o = o / 2u) { t += subgroupShuffleXor(t, o); }
+    } else if (sg_size > RS) {
+        for (var o = RS / 2u; o > 0u; o = o / 2u) { t += subgroupShuffleXor(t, o); }
     } else {
         t = subgroupAdd(v);
         if (sg_lane == 0u) { rg_red[lid / sg_size] = t; }
     }
     workgroupBarrier();
-    if (sg_size < 32u) {
-        let per = 32u / sg_size;
-        let first = (lid / 32u) * per;
+    if (sg_size < RS) {
+        let per = RS / sg_size;
+        let first = (lid / RS) * per;
         t = vec4<f32>(0.0);
         for (var i = 0u; i < per; i++) { t += rg_red[first + i]; }
     }
@@ -191,18 +193,22 @@ fn w_u32(off: u32) -> u32 {
 }
 `
 
-// secondWeight renames a weight file's buffer, binding and functions so a
-// kernel can read two weights of one dtype: W at binding 1 and W2 at 4.
-func secondWeight(src string) string {
-	src = strings.ReplaceAll(src, "@binding(1) var<storage, read> W:", "@binding(4) var<storage, read> W2:")
+// moreBindings are the bindings of the weights after the first.
+var moreBindings = []int{4, 6}
+
+// renameWeight renames a weight file's buffer, binding and functions so a
+// kernel can read several weights: W at binding 1 and, for suffix "2", W2
+// at binding 4 (moreBindings).
+func renameWeight(src, suffix string, binding int) string {
+	src = strings.ReplaceAll(src, "@binding(1) var<storage, read> W:", fmt.Sprintf("@binding(%d) var<storage, read> W%s:", binding, suffix))
 	src = wgslIdent.ReplaceAllStringFunc(src, func(id string) string {
 		switch {
 		case id == "W":
-			return "W2"
+			return "W" + suffix
 		case strings.HasPrefix(id, "w_"):
-			return "w2_" + id[2:]
+			return "w" + suffix + "_" + id[2:]
 		case id == "load_unit", id == "k_scale_min":
-			return id + "2"
+			return id + suffix
 		}
 		return id
 	})
@@ -224,18 +230,14 @@ fn xdot(xb: u32, w: ptr<function, array<f32, UNIT>>) -> f32 {
     }
     return s;
 }
-// xload reads a unit of activations once for several weight rows (udot).
-alias XU = array<vec4<f32>, UNIT / 4u>;
-fn xload(xb: u32, x: ptr<function, XU>) {
+// xdot2 dots one unit of activations with two decoded units, loading it once.
+fn xdot2(xb: u32, w: ptr<function, array<f32, UNIT>>, w2: ptr<function, array<f32, UNIT>>) -> vec2<f32> {
+    var s = vec2<f32>(0.0);
     let b = xb >> 2u;
     for (var i = 0u; i < UNIT / 4u; i++) {
-        (*x)[i] = vec4<f32>(X[b + i]);
-    }
-}
-fn udot(x: ptr<function, XU>, w: ptr<function, array<f32, UNIT>>) -> f32 {
-    var s = 0.0;
-    for (var i = 0u; i < UNIT / 4u; i++) {
-        s += dot((*x)[i], vec4<f32>((*w)[4u * i], (*w)[4u * i + 1u], (*w)[4u * i + 2u], (*w)[4u * i + 3u]));
+        let x = vec4<f32>(X[b + i]);
+        s.x += dot(x, vec4<f32>((*w)[4u * i], (*w)[4u * i + 1u], (*w)[4u * i + 2u], (*w)[4u * i + 3u]));
+        s.y += dot(x, vec4<f32>((*w2)[4u * i], (*w2)[4u * i + 1u], (*w2)[4u * i + 2u], (*w2)[4u * i + 3u]));
     }
     return s;
 }
@@ -250,20 +252,33 @@ fn xdot(xb: u32, w: ptr<function, array<f32, UNIT>>) -> f32 {
     }
     return s;
 }
-alias XU = array<f32, UNIT>;
-fn xload(xb: u32, x: ptr<function, XU>) {
+fn xdot2(xb: u32, w: ptr<function, array<f32, UNIT>>, w2: ptr<function, array<f32, UNIT>>) -> vec2<f32> {
+    var s = vec2<f32>(0.0);
     for (var i = 0u; i < UNIT; i++) {
-        (*x)[i] = f32(X[xb + i]);
-    }
-}
-fn udot(x: ptr<function, XU>, w: ptr<function, array<f32, UNIT>>) -> f32 {
-    var s = 0.0;
-    for (var i = 0u; i < UNIT; i++) {
-        s += (*x)[i] * (*w)[i];
+        let x = f32(X[xb + i]);
+        s += vec2<f32>((*w)[i], (*w2)[i]) * x;
     }
     return s;
 }
 `
+
+// weightSource is the WGSL that reads weights of dtype t through W,
+// load_unit and the w_* helpers.
+func weightSource(t dtype.DType) (string, error) {
+	name, ok := weightFiles[t]
+	if !ok {
+		return "", fmt.Errorf("gpuops: no kernel reads %v weights", t)
+	}
+	src := weightHelpers
+	for _, lib := range append(weightLibs[t], name) {
+		w, err := kernels.Source(lib)
+		if err != nil {
+			return "", err
+		}
+		src += w
+	}
+	return src, nil
+}
 
 // source assembles the WGSL text.
 func (s shader) source() (string, error) {
@@ -308,6 +323,9 @@ func (s shader) source() (string, error) {
 		b.WriteString(st)
 	}
 	if s.reduce {
+		if _, ok := s.consts["RS"]; !ok {
+			b.WriteString("const RS: u32 = 32u;\n") // rg_sum4's group size
+		}
 		if useSG {
 			b.WriteString(reduceSubgroup)
 		} else {
@@ -315,38 +333,23 @@ func (s shader) source() (string, error) {
 		}
 	}
 	if s.hasWeight {
-		name, ok := weightFiles[s.weight]
-		if !ok {
-			return "", fmt.Errorf("gpuops: no kernel reads %v weights", s.weight)
-		}
-		w, err := kernels.Source(name)
-		if err != nil {
-			return "", err
-		}
 		unit := s.unit
 		if unit == 0 {
 			unit = unitOf(s.weight)
 		}
 		fmt.Fprintf(&b, "const UNIT: u32 = %du;\n", unit)
-		b.WriteString(weightHelpers)
-		for _, lib := range weightLibs[s.weight] {
-			src, err := kernels.Source(lib)
+		if len(s.more) > len(moreBindings) {
+			return "", fmt.Errorf("gpuops: a kernel reads at most %d weights", len(moreBindings)+1)
+		}
+		for i, t := range append([]dtype.DType{s.weight}, s.more...) {
+			src, err := weightSource(t)
 			if err != nil {
 				return "", err
 			}
-			b.WriteString(src)
-		}
-		b.WriteString(w)
-		if s.weight2 {
-			lib := weightHelpers
-			for _, name := range weightLibs[s.weight] {
-				src, err := kernels.Source(name)
-				if err != nil {
-					return "", err
-				}
-				lib += src
+			if i > 0 {
+				src = renameWeight(src, fmt.Sprint(i+1), moreBindings[i-1])
 			}
-			b.WriteString(secondWeight(lib + w))
+			b.WriteString(src)
 		}
 		if s.xdot {
 			if unit%4 == 0 {

@@ -39,15 +39,19 @@ type matmulGLUParams struct {
 	Act      uint32 `wgsl:"act"`
 }
 
-type matmulPairParams struct {
-	K        uint32 `wgsl:"k"`
-	N        uint32 `wgsl:"n"`
-	N2       uint32 `wgsl:"n2"`
-	Rows     uint32 `wgsl:"rows"`
-	Units    uint32 `wgsl:"units"`
-	RowBytes uint32 `wgsl:"row_bytes"`
-	WBase    uint32 `wgsl:"wbase"`
-	WBase2   uint32 `wgsl:"wbase2"`
+type matmulQKVParams struct {
+	K         uint32 `wgsl:"k"`
+	N         uint32 `wgsl:"n"`
+	N2        uint32 `wgsl:"n2"`
+	N3        uint32 `wgsl:"n3"`
+	Rows      uint32 `wgsl:"rows"`
+	Units     uint32 `wgsl:"units"`
+	RowBytes  uint32 `wgsl:"row_bytes"`
+	RowBytes2 uint32 `wgsl:"row_bytes2"`
+	RowBytes3 uint32 `wgsl:"row_bytes3"`
+	WBase     uint32 `wgsl:"wbase"`
+	WBase2    uint32 `wgsl:"wbase2"`
+	WBase3    uint32 `wgsl:"wbase3"`
 }
 
 type normParams struct {

@@ -192,30 +192,44 @@ func TestMatMulAllTypes(t *testing.T) {
 	}
 }
 
-// TestMatMulLarge covers vocab-sized outputs and more than 65535
-// workgroups (one per gemvRows output rows), which spill into y.
+// TestMatMulLarge covers vocab-sized outputs, more than 65535 workgroups
+// (which spill into y) and the GEMV's lanes per row (gemvLanes) from 8 to
+// 256, each reduction path of rg_sum4.
 func TestMatMulLarge(t *testing.T) {
-	for _, v := range variants(t)[:1] {
+	for i, v := range variants(t) {
 		c := opsContext(t, v)
 		for _, tc := range []struct {
 			typ           dtype.DType
 			rows, in, out int
-		}{{dtype.Q8_0, 1, 64, 32000}, {dtype.F16, 1, 8, 560003}, {dtype.Q4_K, 2, 256, 1500}} {
+			lanes         int // 0: gemvLanes's choice
+		}{
+			{dtype.Q8_0, 1, 64, 32000, 0}, {dtype.F16, 1, 8, 300007, 256}, {dtype.Q4_K, 2, 256, 1500, 0},
+			{dtype.Q4_K, 1, 2560, 70, 0}, {dtype.Q6_K, 3, 4096, 40, 256}, {dtype.Q8_0, 2, 1024, 50, 16}, {dtype.F16, 1, 96, 33, 8},
+		} {
+			if i > 0 && tc.out > 10000 {
+				continue // vocab-sized outputs once
+			}
 			m, err := NewMatMul(testCtx(t), c, tc.typ)
 			require.NoError(t, err)
+			gemvLanesFixed = tc.lanes
 			r := rand.New(rand.NewPCG(3, uint64(tc.out)))
 			w := newTestWeight(t, r, tc.typ, tc.in, tc.out)
 			x := roundAct(v.prec, randFloats(r, tc.rows*tc.in, 1))
 			bufs := newBuffers(t, c)
 			y := bufs.actOut(tc.rows * tc.out)
 			d, err := m.Prepare(NewWeight(tc.typ, tc.in, tc.out, bufs.raw(w.raw)), bufs.act(x).Binding(), y.Binding(), tc.rows)
+			gemvLanesFixed = 0
 			require.NoError(t, err)
-			if (tc.out+gemvRows-1)/gemvRows > 65535 {
+			lanes := gemvLanes(tc.in/matmulUnit(tc.typ, tc.in), tc.out)
+			if tc.lanes > 0 {
+				lanes = tc.lanes
+			}
+			if gemvGroups(tc.out, tc.rows, lanes) > 65535 {
 				require.Greater(t, d.Steps[0].Y, uint32(1), "dispatch must spill into y")
 			}
 			run(t, c, d)
 			want := refMatMul(x, w.deq, tc.rows, tc.in, tc.out)
-			requireClose(t, name(v, " matmul ", tc.typ, " ", tc.rows, "x", tc.in, "x", tc.out), readAct(t, c, y, len(want)), want, tolFor(v.prec, 1e-4))
+			requireClose(t, name(v, " matmul ", tc.typ, " ", tc.rows, "x", tc.in, "x", tc.out, " lanes ", lanes), readAct(t, c, y, len(want)), want, tolFor(v.prec, 1e-4))
 			d.Release()
 		}
 	}

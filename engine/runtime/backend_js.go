@@ -30,13 +30,20 @@ type Fault struct {
 type BackendOptions struct {
 	Precision gpuops.Precision
 	// MaxChunk is the most rows per sequence one step may hold; sliding-window
-	// layers keep ring caches of Window + MaxChunk - 1 positions. 0 = 256.
+	// layers keep ring caches of Window + MaxChunk - 1 positions. 0 =
+	// DefaultMaxChunk.
 	MaxChunk int
 	Fault    *Fault
 	// Profile times every graph replay with GPU timestamps when the device
 	// has timestamp-query (see replayProfile).
 	Profile bool
 }
+
+// DefaultMaxChunk is the prompt rows per step unless set (llama.cpp's
+// default micro-batch too). On the H200 a 512-token prompt in one step of
+// 512 prefilled 1.36–1.65× faster than in two of 256 (same run): a chunk
+// of 256 rows leaves the tiled matmul too few tiles to fill the GPU.
+const DefaultMaxChunk = 512
 
 // Backend is arch.Backend on WebGPU. Ops do not run when called: they
 // append prepared dispatches to the current recording (see doc.go), which
@@ -55,6 +62,7 @@ type Backend struct {
 	embed  map[dtype.DType]*gpuops.Embed
 	matmul map[dtype.DType]*gpuops.MatMul
 	mm2    map[dtype.DType]*gpuops.MatMul2
+	qkv    *gpuops.MatMulQKV
 	norm   *gpuops.RMSNorm
 	rope   *gpuops.Rope
 	attn   *gpuops.Attention
@@ -88,7 +96,7 @@ func NewBackend(ctx context.Context, dev *gpu.Device, o BackendOptions) (*Backen
 		return nil, err
 	}
 	if o.MaxChunk <= 0 {
-		o.MaxChunk = 256
+		o.MaxChunk = DefaultMaxChunk
 	}
 	b := &Backend{dev: dev, ops: oc, prec: o.Precision, act: o.Precision.String(), opts: o, ctx: ctx,
 		pool: NewPool(dev, 64<<20), embed: map[dtype.DType]*gpuops.Embed{}, matmul: map[dtype.DType]*gpuops.MatMul{}, mm2: map[dtype.DType]*gpuops.MatMul2{}, layer: -1,

@@ -52,6 +52,7 @@ type BenchOptions struct {
 	Precision               string
 	Serial                  bool // see GenOptions.Serial
 	Profile                 bool // fill BenchReport.Profile (needs timestamp-query)
+	MaxChunk                int  // prompt rows per step (LoadOptions.MaxChunk; 0 = the default)
 }
 
 // benchPrompt is a deterministic prompt of n ids spread over the vocabulary.

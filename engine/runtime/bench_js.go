@@ -19,7 +19,7 @@ func Bench(ctx context.Context, src model.Source, o BenchOptions) (*BenchReport,
 	if o.StepsPerSubmit < 1 {
 		o.StepsPerSubmit = 1
 	}
-	m, err := Load(ctx, src, LoadOptions{Precision: o.Precision, Profile: o.Profile})
+	m, err := Load(ctx, src, LoadOptions{Precision: o.Precision, Profile: o.Profile, MaxChunk: o.MaxChunk})
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/doppler-engine/doppler/engine/arch"
 	"github.com/doppler-engine/doppler/engine/dtype"
+	"github.com/doppler-engine/doppler/engine/gpu"
 	"github.com/doppler-engine/doppler/engine/gpuops"
 	"github.com/doppler-engine/doppler/engine/model"
 )
@@ -65,6 +66,13 @@ func (b *Backend) mm2Kernel(t dtype.DType) *gpuops.MatMul2 {
 		b.mm2[t] = k
 	}
 	return k
+}
+
+func (b *Backend) qkvKernel() *gpuops.MatMulQKV {
+	if b.qkv == nil {
+		b.qkv = gpuops.NewMatMulQKV(b.ops)
+	}
+	return b.qkv
 }
 
 func (b *Backend) normKernel() *gpuops.RMSNorm {
@@ -349,25 +357,41 @@ func (b *Backend) MatMulGLU(x, gate, up arch.Tensor, act arch.Activation) arch.T
 	return out
 }
 
-// MatMulPair is MatMul(x, w1), MatMul(x, w2) (arch.PairMatMuler): one GEMV
-// launch where the rows are few and the weights pair up, else two.
-func (b *Backend) MatMulPair(x, w1, w2 arch.Tensor) (arch.Tensor, arch.Tensor) {
-	a, t1, t2 := gt(x), gt(w1), gt(w2)
-	m1, m2 := b.weight(t1, "matmul_pair"), b.weight(t2, "matmul_pair")
+// MatMulQKV is MatMul(x, q), MatMul(x, k), MatMul(x, v)
+// (arch.QKVMatMuler): one GEMV launch where the rows are few and the
+// weights fit it (gpuops.MatMulQKV.Fits), else three.
+func (b *Backend) MatMulQKV(x, q, k, v arch.Tensor) (arch.Tensor, arch.Tensor, arch.Tensor) {
+	a := gt(x)
+	ts := [3]*Tensor{gt(q), gt(k), gt(v)}
+	var ws [3]gpuops.Weight
+	for i, t := range ts {
+		ws[i] = *b.weight(t, "matmul_qkv")
+	}
 	in := a.shape[len(a.shape)-1]
 	rows := a.numel() / in
-	k := b.mm2Kernel(m1.DType)
-	if rows >= gpuops.TiledMinRows || in != m1.In || !k.Pairs(*m1, *m2) {
-		return b.MatMul(x, w1), b.MatMul(x, w2)
+	kern := b.qkvKernel()
+	if rows >= gpuops.TiledMinRows || in != ws[0].In || !kern.Fits(ws) {
+		return b.MatMul(x, q), b.MatMul(x, k), b.MatMul(x, v)
 	}
-	b.input(a, "matmul_pair/"+dtypeName(m1.DType), "x", b.act)
-	s1, s2 := slices.Clone(a.shape), slices.Clone(a.shape)
-	s1[len(s1)-1], s2[len(s2)-1] = m1.Out, m2.Out
-	y1, y2 := b.rec.alloc(s1, "matmul"), b.rec.alloc(s2, "matmul")
-	d, err := k.PreparePair(b.ctx, *m1, *m2, a.binding(), y1.binding(), y2.binding(), rows)
-	b.rec.add(d, err, PlanEntry{Layer: b.layer, Op: "matmul×2", Kernel: "matmul_pair/" + dtypeName(m1.DType),
-		DType: dtypeName(m1.DType), Weight: t1.name, Weight2: t2.name})
-	return y1, y2
+	types := dtypeName(ws[0].DType)
+	for _, w := range ws[1:] {
+		if w.DType != ws[0].DType {
+			types += "," + dtypeName(w.DType)
+		}
+	}
+	b.input(a, "matmul_qkv/"+types, "x", b.act)
+	var ys [3]*Tensor
+	var binds [3]gpu.Binding
+	for i, w := range ws {
+		shape := slices.Clone(a.shape)
+		shape[len(shape)-1] = w.Out
+		ys[i] = b.rec.alloc(shape, "matmul")
+		binds[i] = ys[i].binding()
+	}
+	d, err := kern.Prepare(b.ctx, ws, a.binding(), binds, rows)
+	b.rec.add(d, err, PlanEntry{Layer: b.layer, Op: "matmul×3", Kernel: "matmul_qkv/" + types,
+		DType: types, Weight: ts[0].name, Weight2: ts[1].name, Weight3: ts[2].name})
+	return ys[0], ys[1], ys[2]
 }
 
 // activation is act for the kernels.

@@ -16,6 +16,7 @@ type PlanEntry struct {
 	Weight    string `json:"weight,omitempty"`
 	// Weight2 is the second weight a fused op reads (matmul+glu's up).
 	Weight2 string `json:"weight2,omitempty"`
+	Weight3 string `json:"weight3,omitempty"`
 }
 
 // Plan is the kernel choice of one step shape, op by op, as recorded.

@@ -135,7 +135,7 @@ func (r *recording) add(d *gpuops.Dispatch, err error, e PlanEntry) {
 
 // reduces are the ops whose kernels reduce through subgroups where the
 // device offers them (else through workgroup memory).
-var reduces = map[string]bool{"matmul": true, "matmul×2": true, "matmul+glu": true, "rmsnorm": true, "attention": true, "moe": true}
+var reduces = map[string]bool{"matmul": true, "matmul×3": true, "matmul+glu": true, "rmsnorm": true, "attention": true, "moe": true}
 
 // fusableAdd returns the add whose sum x is when it can merge with a norm
 // of x: it is the last op recorded and not yet run (eager use runs each op

@@ -348,7 +348,9 @@ func (s *Session) Generate(ctx context.Context, prompts [][]int32, o GenOptions)
 // sampled on the CPU from read-back logits.
 func (s *Session) prefill(ctx context.Context, slots []int, prompts [][]int32, sample func(int, []float32) int32) ([]int32, error) {
 	B, n := len(slots), len(prompts[slots[0]])
-	chunk := s.m.Backend.opts.MaxChunk
+	// MaxChunk rows per step in all: a batch of prompts shares them (the
+	// activations of a step grow with its rows).
+	chunk := max(1, s.m.Backend.opts.MaxChunk/B)
 	out := make([]int32, B)
 	for start := 0; start < n; start += chunk {
 		t := min(n, start+chunk) - start

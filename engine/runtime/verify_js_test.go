@@ -65,20 +65,21 @@ func TestPlan(t *testing.T) {
 	require.NotEmpty(t, p.Entries)
 	assert.Equal(t, PlanEntry{Layer: -1, Op: "embed", Kernel: "embed/f32", DType: "f32", Precision: "f32", Weight: "token_embd.weight"}, p.Entries[0])
 	assert.Equal(t, "decode", p.Phase)
-	// Decode fuses q and k projections, their RoPE, and gate/up with the GLU.
+	// Decode fuses the q, k and v projections, q and k's RoPE, and gate/up
+	// with the GLU.
 	sg := ""
 	if m.Backend.ops.Subgroups {
 		sg = "+subgroups"
 	}
-	assert.Equal(t, PlanEntry{Layer: 0, Op: "matmul×2", Kernel: "matmul_pair/f32" + sg, DType: "f32", Precision: "f32",
-		Weight: "blk.0.attn_q.weight", Weight2: "blk.0.attn_k.weight"}, p.Entries[2])
+	assert.Equal(t, PlanEntry{Layer: 0, Op: "matmul×3", Kernel: "matmul_qkv/f32" + sg, DType: "f32", Precision: "f32",
+		Weight: "blk.0.attn_q.weight", Weight2: "blk.0.attn_k.weight", Weight3: "blk.0.attn_v.weight"}, p.Entries[2])
 	ops := map[string]int{}
 	for _, e := range p.Entries {
 		ops[e.Op]++
 	}
 	layers := m.Config.Layers
-	assert.Equal(t, map[string]int{"embed": 1, "rmsnorm": 2, "add+rmsnorm": layers*2 - 1, "matmul×2": layers, "rope_qk": layers,
-		"matmul": 3*layers + 1, "attention": layers, "matmul+glu": layers, "add": 1, "rows": 1, "argmax": 1}, ops)
+	assert.Equal(t, map[string]int{"embed": 1, "rmsnorm": 2, "add+rmsnorm": layers*2 - 1, "matmul×3": layers, "rope_qk": layers,
+		"matmul": 2*layers + 1, "attention": layers, "matmul+glu": layers, "add": 1, "rows": 1, "argmax": 1}, ops)
 	assert.Equal(t, "argmax", p.Entries[len(p.Entries)-1].Op)
 	assert.Contains(t, p.String(), "matmul/f32")
 	for _, e := range p.Entries {

@@ -24,7 +24,7 @@ func init() {
 type benchFlags struct {
 	model                   string
 	promptTokens, genTokens int
-	steps                   int
+	steps, maxChunk         int
 	backend, precision      string
 	serial, profile         bool
 }
@@ -34,6 +34,7 @@ func defineBenchFlags(fs *flag.FlagSet, f *benchFlags) {
 	fs.IntVar(&f.promptTokens, "prompt-tokens", 512, "prompt length")
 	fs.IntVar(&f.genTokens, "gen-tokens", 128, "tokens to generate")
 	fs.IntVar(&f.steps, "steps-per-submit", 1, "decode steps per GPU submission (webgpu)")
+	fs.IntVar(&f.maxChunk, "max-chunk", 0, "most prompt rows per GPU step (webgpu; 0 = the engine's default, 512)")
 	fs.StringVar(&f.backend, "backend", "webgpu", "webgpu or cpu")
 	fs.StringVar(&f.precision, "precision", "auto", "auto, f32 or f16 (webgpu)")
 	fs.BoolVar(&f.serial, "serial", false, "read back each decode submission before the next (webgpu; default keeps two in flight)")
@@ -50,6 +51,8 @@ func checkBenchFlags(f *benchFlags, pos []string) error {
 		return usagef("want --prompt-tokens ≥ 1 and --gen-tokens ≥ 2")
 	case f.steps < 1:
 		return usagef("--steps-per-submit must be at least 1")
+	case f.maxChunk < 0:
+		return usagef("--max-chunk must not be negative")
 	}
 	return checkBackend(f.backend, f.precision)
 }

@@ -199,7 +199,7 @@ func gpuBench(args []string, out *output) error {
 	}
 	defer done()
 	r, err := runtime.Bench(ctx, src, runtime.BenchOptions{PromptTokens: f.promptTokens, GenTokens: f.genTokens,
-		StepsPerSubmit: f.steps, Precision: f.precision, Serial: f.serial, Profile: f.profile})
+		StepsPerSubmit: f.steps, Precision: f.precision, Serial: f.serial, Profile: f.profile, MaxChunk: f.maxChunk})
 	if err != nil {
 		return err
 	}

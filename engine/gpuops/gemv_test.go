@@ -1,0 +1,26 @@
+package gpuops
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestGemvLanes(t *testing.T) {
+	for _, tc := range []struct {
+		units, n, want int
+	}{
+		{2, 300000, 16},  // short rows, vocab-sized output
+		{20, 1024, 32},   // gemma-3-270m's q projection
+		{20, 262144, 16}, // its LM head
+		{72, 9216, 32},   // gemma-2-2b's gate/up
+		{288, 2304, 64},  // its down projection
+		{72, 256000, 16}, // its LM head
+		{288, 4097, 32},  // long rows over more outputs
+		{16, 100, 16},    // short rows
+		{1000, 64, 64},   // the maximum
+	} {
+		assert.Equal(t, tc.want, gemvLanes(tc.units, tc.n), "units %d n %d", tc.units, tc.n)
+	}
+	assert.Equal(t, uint32(32*3), gemvGroups(1000, 9, 8), "32 rows × 4 activation rows per group")
+}

@@ -1,0 +1,101 @@
+//go:build js && wasm
+
+package gpuops
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/doppler-engine/doppler/engine/dtype"
+	"github.com/doppler-engine/doppler/engine/gpu"
+)
+
+// MatMulQKV runs three decode GEMVs of one input in one launch
+// (kernels/matmul_qkv.wgsl): attention's query, key and value projections,
+// which share their input and row length but, in mixed quantizations, not
+// always their dtype. It saves two launches per layer.
+type MatMulQKV struct {
+	c       *Context
+	mu      sync.Mutex
+	kernels map[qkvKey]*kernel
+}
+
+type qkvKey struct {
+	types       [3]dtype.DType
+	unit, lanes int
+}
+
+// NewMatMulQKV prepares the kernels (compiled on first use, per dtype triple).
+func NewMatMulQKV(c *Context) *MatMulQKV {
+	return &MatMulQKV{c: c, kernels: map[qkvKey]*kernel{}}
+}
+
+func (m *MatMulQKV) kernel(ctx context.Context, key qkvKey) (*kernel, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if k, ok := m.kernels[key]; ok {
+		return k, nil
+	}
+	sh := shader{kernel: "matmul_qkv", params: matmulQKVParams{}, weight: key.types[0], hasWeight: true,
+		more: key.types[1:], reduce: true, xdot: true, unit: key.unit, consts: map[string]string{"RS": fmt.Sprintf("%du", key.lanes)}}
+	k, err := m.c.compile(ctx, sh, gpu.Uniform, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage, gpu.Storage,
+		gpu.ReadOnlyStorage, gpu.Storage, gpu.ReadOnlyStorage, gpu.Storage)
+	if err != nil {
+		return nil, err
+	}
+	m.kernels[key] = k
+	return k, nil
+}
+
+// Prepare computes y[i] [rows, w[i].Out] = x·w[i]ᵀ for x [rows, In] and
+// the three weights in one launch. The weights must pass Fits.
+func (m *MatMulQKV) Prepare(ctx context.Context, w [3]Weight, x gpu.Binding, y [3]gpu.Binding, rows int) (*Dispatch, error) {
+	ch, unit, err := m.chunks(w)
+	if err != nil {
+		return nil, err
+	}
+	total := w[0].Out + w[1].Out + w[2].Out
+	units := w[0].In / unit
+	key := qkvKey{types: [3]dtype.DType{w[0].DType, w[1].DType, w[2].DType}, unit: unit, lanes: gemvLanes(units, total)}
+	k, err := m.kernel(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	d := &Dispatch{Label: "matmul_qkv"}
+	p := matmulQKVParams{K: uint32(w[0].In), N: uint32(w[0].Out), N2: uint32(w[1].Out), N3: uint32(w[2].Out),
+		Rows: uint32(rows), Units: uint32(units), RowBytes: uint32(w[0].RowBytes()), RowBytes2: uint32(w[1].RowBytes()),
+		RowBytes3: uint32(w[2].RowBytes()), WBase: ch[0].wbase, WBase2: ch[1].wbase, WBase3: ch[2].wbase}
+	if err := d.add(k, p, gemvGroups(total, rows, key.lanes), ch[0].binding, x, y[0], ch[1].binding, y[1], ch[2].binding, y[2]); err != nil {
+		d.Release()
+		return nil, err
+	}
+	return d, nil
+}
+
+// Fits reports whether w can run through Prepare: dtypes the kernels read,
+// one row length and weight unit, each weight bound whole.
+func (m *MatMulQKV) Fits(w [3]Weight) bool {
+	_, _, err := m.chunks(w)
+	return err == nil
+}
+
+func (m *MatMulQKV) chunks(w [3]Weight) ([3]chunk, int, error) {
+	var ch [3]chunk
+	unit := matmulUnit(w[0].DType, w[0].In)
+	for i, wi := range w {
+		if !WeightSupported(wi.DType) || wi.In != w[0].In || matmulUnit(wi.DType, wi.In) != unit {
+			return ch, 0, fmt.Errorf("gpuops: matmul_qkv of %v {%d, %d}, %v {%d, %d} and %v {%d, %d}: one row length and unit needed",
+				w[0].DType, w[0].In, w[0].Out, w[1].DType, w[1].In, w[1].Out, w[2].DType, w[2].In, w[2].Out)
+		}
+		c, err := m.c.chunks(wi)
+		if err != nil {
+			return ch, 0, err
+		}
+		if len(c) != 1 {
+			return ch, 0, fmt.Errorf("gpuops: matmul_qkv needs weights bound whole (weight %d is in %d chunks)", i+1, len(c))
+		}
+		ch[i] = c[0]
+	}
+	return ch, unit, nil
+}
