@@ -2,10 +2,11 @@
 // the GEMV of decode (and of prefill below the tiled kernel's threshold).
 // One workgroup per (NR weight rows, TR activation rows): each group of RS
 // invocations (a power of two from the Go side, gemvLanes) owns one weight
-// row and strides over its units (decoded in registers), so every weight
-// byte is read once per TR rows and every invocation streams weights
-// whatever the row length. XT and xdot come from the Go side (vec4 loads
-// of X for block types).
+// row and strides over its units, so every invocation streams weights
+// whatever the row length. wdot (from the weight's dtype) dots a unit with
+// the activations as it decodes it, keeping no decoded unit: an array of
+// them may not stay in registers. XT comes from the Go side (vec4 loads of
+// X for block types).
 const WG: u32 = 256u;
 const NR: u32 = WG / RS;
 const TR: u32 = 4u;
@@ -26,14 +27,12 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     let live = n < P.n && r0 < P.rows;
     let nr = select(0u, min(TR, P.rows - r0), live);
     var acc = vec4<f32>(0.0);
-    var w: array<f32, UNIT>;
     if (live) {
         let row = P.wbase + n * P.row_bytes;
         for (var u = lane; u < P.units; u += RS) {
-            load_unit(row, u, &w);
             for (var t = 0u; t < TR; t++) {
                 if (t < nr) {
-                    acc[t] += xdot((r0 + t) * P.k + u * UNIT, &w);
+                    acc[t] += wdot(row, u, (r0 + t) * P.k + u * UNIT);
                 }
             }
         }

@@ -32,21 +32,15 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     let nr = select(0u, min(TR, P.rows - r0), live);
     var ag = vec4<f32>(0.0);
     var au = vec4<f32>(0.0);
-    var w: array<f32, UNIT>;
-    var w2: array<f32, UNIT>;
     if (live) {
         let grow = P.wbase + n * P.row_bytes;
         let urow = P.wbase2 + n * P.row_bytes;
         for (var u = lane; u < P.units; u += RS) {
-            // Both units' loads go out before either is used, and each
-            // activation is read once for both.
-            load_unit(grow, u, &w);
-            load_unit2(urow, u, &w2);
             for (var t = 0u; t < TR; t++) {
                 if (t < nr) {
-                    let d = xdot2((r0 + t) * P.k + u * UNIT, &w, &w2);
-                    ag[t] += d.x;
-                    au[t] += d.y;
+                    let xb = (r0 + t) * P.k + u * UNIT;
+                    ag[t] += wdot(grow, u, xb);
+                    au[t] += wdot2(urow, u, xb);
                 }
             }
         }

@@ -38,21 +38,20 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     }
     let nr = select(0u, min(TR, P.rows - r0), live);
     var acc = vec4<f32>(0.0);
-    var w: array<f32, UNIT>;
     if (live) {
         let base = select(select(P.wbase + row * P.row_bytes, P.wbase2 + row * P.row_bytes2, which == 1u),
                           P.wbase3 + row * P.row_bytes3, which == 2u);
         for (var u = lane; u < P.units; u += RS) {
-            if (which == 0u) {
-                load_unit(base, u, &w);
-            } else if (which == 1u) {
-                load_unit2(base, u, &w);
-            } else {
-                load_unit3(base, u, &w);
-            }
             for (var t = 0u; t < TR; t++) {
                 if (t < nr) {
-                    acc[t] += xdot((r0 + t) * P.k + u * UNIT, &w);
+                    let xb = (r0 + t) * P.k + u * UNIT;
+                    if (which == 0u) {
+                        acc[t] += wdot(base, u, xb);
+                    } else if (which == 1u) {
+                        acc[t] += wdot2(base, u, xb);
+                    } else {
+                        acc[t] += wdot3(base, u, xb);
+                    }
                 }
             }
         }

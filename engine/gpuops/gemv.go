@@ -13,19 +13,18 @@ var gemvLanesFixed = 0
 
 // gemvLanes is RS for n weight rows of units units each. On the H200
 // (TestBenchKernels sweeping 8–256 at our models' decode shapes, same run)
-// 32 was within a few percent of the best almost everywhere; vocab-sized
-// outputs ran 5–30% faster at 16 (the GPU is full anyway; fewer lanes
-// reduce less) and long rows over few outputs (down projections:
-// 288 units, 2304 rows) 1–9% faster at 64 (more lanes in flight, shorter
-// chains of dependent loads). 8 was never better than 16, 128 and 256
-// never better than 64.
+// 32 was best or within a few percent almost everywhere, LM heads included
+// (Q8_0 over 262144 rows: 1.6× faster than at 16); rows of 64 units and more
+// over at most 4096 outputs ran up to 1.7× faster at 64 (an o projection
+// 2048→2304: 23 µs against 39): more lanes in flight where the grid is
+// small. 8 never won, 128 and 256 never beat 64.
 func gemvLanes(units, n int) int {
 	switch {
 	case gemvLanesFixed > 0:
 		return gemvLanesFixed
-	case units <= 16 || n >= 1<<16:
+	case units <= 16:
 		return 16
-	case units >= 256 && n*64 <= 1<<18:
+	case units >= 64 && n*64 <= 1<<18:
 		return 64
 	}
 	return 32

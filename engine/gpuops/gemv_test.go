@@ -11,14 +11,15 @@ func TestGemvLanes(t *testing.T) {
 		units, n, want int
 	}{
 		{2, 300000, 16},  // short rows, vocab-sized output
-		{20, 1024, 32},   // gemma-3-270m's q projection
-		{20, 262144, 16}, // its LM head
-		{72, 9216, 32},   // gemma-2-2b's gate/up
-		{288, 2304, 64},  // its down projection
-		{72, 256000, 16}, // its LM head
-		{288, 4097, 32},  // long rows over more outputs
 		{16, 100, 16},    // short rows
-		{1000, 64, 64},   // the maximum
+		{20, 1024, 32},   // gemma-3-270m's q projection
+		{20, 262144, 32}, // its LM head
+		{72, 9216, 32},   // gemma-2-2b's gate/up
+		{72, 4096, 64},   // its q, k and v projections
+		{64, 2304, 64},   // its o projection
+		{288, 2304, 64},  // its down projection
+		{72, 256000, 32}, // its LM head
+		{288, 4097, 32},  // long rows over more outputs
 	} {
 		assert.Equal(t, tc.want, gemvLanes(tc.units, tc.n), "units %d n %d", tc.units, tc.n)
 	}

@@ -46,6 +46,27 @@ var weightFiles = map[dtype.DType]string{
 	dtype.Q6_K: "weight_q6_k",
 }
 
+// wdotFiles hold, per block type, wdot(row, u, xb): the dot product of
+// weight unit u of the row at byte row with the activations at element xb,
+// decoded word by word with no unit kept (the decode GEMVs' inner step).
+// Other types get wdotGeneric.
+var wdotFiles = map[dtype.DType]string{
+	dtype.Q8_0: "wdot_q8_0",
+	dtype.Q4_0: "wdot_q4_0",
+	dtype.Q5_0: "wdot_q5_0",
+	dtype.Q4_K: "wdot_q4_k",
+	dtype.Q5_K: "wdot_q5_k",
+	dtype.Q6_K: "wdot_q6_k",
+}
+
+const wdotGeneric = `
+fn wdot(row: u32, u: u32, xb: u32) -> f32 {
+    var w: array<f32, UNIT>;
+    load_unit(row, u, &w);
+    return xdot(xb, &w);
+}
+`
+
 // weightLibs are WGSL files a weight file needs before it (shared decoding).
 var weightLibs = map[dtype.DType][]string{
 	dtype.Q4_K: {"weight_kscale"},
@@ -207,7 +228,7 @@ func renameWeight(src, suffix string, binding int) string {
 			return "W" + suffix
 		case strings.HasPrefix(id, "w_"):
 			return "w" + suffix + "_" + id[2:]
-		case id == "load_unit", id == "k_scale_min":
+		case id == "load_unit", id == "k_scale_min", id == "wdot", id == "spread4":
 			return id + suffix
 		}
 		return id
@@ -230,16 +251,11 @@ fn xdot(xb: u32, w: ptr<function, array<f32, UNIT>>) -> f32 {
     }
     return s;
 }
-// xdot2 dots one unit of activations with two decoded units, loading it once.
-fn xdot2(xb: u32, w: ptr<function, array<f32, UNIT>>, w2: ptr<function, array<f32, UNIT>>) -> vec2<f32> {
-    var s = vec2<f32>(0.0);
-    let b = xb >> 2u;
-    for (var i = 0u; i < UNIT / 4u; i++) {
-        let x = vec4<f32>(X[b + i]);
-        s.x += dot(x, vec4<f32>((*w)[4u * i], (*w)[4u * i + 1u], (*w)[4u * i + 2u], (*w)[4u * i + 3u]));
-        s.y += dot(x, vec4<f32>((*w2)[4u * i], (*w2)[4u * i + 1u], (*w2)[4u * i + 2u], (*w2)[4u * i + 3u]));
-    }
-    return s;
+// xv4 reads the activations at elements e..e+3 (e a multiple of 4).
+fn xv4(e: u32) -> vec4<f32> { return vec4<f32>(X[e >> 2u]); }
+// ubytes is the four bytes of v as floats, lowest first.
+fn ubytes(v: u32) -> vec4<f32> {
+    return vec4<f32>(f32(v & 0xffu), f32((v >> 8u) & 0xffu), f32((v >> 16u) & 0xffu), f32(v >> 24u));
 }
 `
 
@@ -249,14 +265,6 @@ fn xdot(xb: u32, w: ptr<function, array<f32, UNIT>>) -> f32 {
     var s = 0.0;
     for (var i = 0u; i < UNIT; i++) {
         s += (*w)[i] * f32(X[xb + i]);
-    }
-    return s;
-}
-fn xdot2(xb: u32, w: ptr<function, array<f32, UNIT>>, w2: ptr<function, array<f32, UNIT>>) -> vec2<f32> {
-    var s = vec2<f32>(0.0);
-    for (var i = 0u; i < UNIT; i++) {
-        let x = f32(X[xb + i]);
-        s += vec2<f32>((*w)[i], (*w2)[i]) * x;
     }
     return s;
 }
@@ -345,6 +353,15 @@ func (s shader) source() (string, error) {
 			src, err := weightSource(t)
 			if err != nil {
 				return "", err
+			}
+			if s.xdot {
+				wd := wdotGeneric
+				if name, ok := wdotFiles[t]; ok && unit%4 == 0 {
+					if wd, err = kernels.Source(name); err != nil {
+						return "", err
+					}
+				}
+				src += wd
 			}
 			if i > 0 {
 				src = renameWeight(src, fmt.Sprint(i+1), moreBindings[i-1])

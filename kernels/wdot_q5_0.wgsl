@@ -1,0 +1,19 @@
+// wdot for Q5_0 (see weight_q5_0.wgsl): d·Σ (q − 16)·x, the fifth bits of
+// four elements spread to bit 4 of their bytes.
+fn wdot(row: u32, u: u32, xb: u32) -> f32 {
+    let base = row + 22u * u;
+    let qh = w_u32(base + 2u);
+    var a = 0.0;
+    for (var j = 0u; j < 4u; j++) {
+        let q = w_u32(base + 6u + 4u * j);
+        let lo = (q & 0x0f0f0f0fu) | spread4(qh >> (4u * j));
+        let hi = ((q >> 4u) & 0x0f0f0f0fu) | spread4(qh >> (4u * j + 16u));
+        a += dot(xv4(xb + 4u * j), ubytes(lo) - 16.0) + dot(xv4(xb + 16u + 4u * j), ubytes(hi) - 16.0);
+    }
+    return w_f16(base) * a;
+}
+
+// spread4 moves bits 0–3 of b to bit 4 of bytes 0–3.
+fn spread4(b: u32) -> u32 {
+    return ((b & 1u) << 4u) | ((b & 2u) << 11u) | ((b & 4u) << 18u) | ((b & 8u) << 25u);
+}
