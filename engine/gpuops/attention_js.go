@@ -5,6 +5,7 @@ package gpuops
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/doppler-engine/doppler/engine/gpu"
 )
@@ -17,6 +18,15 @@ type Attention struct {
 	// attnDecode is attention.wgsl with attnDecodeG invocations per key,
 	// for decode's short splits.
 	attnDecode *kernel
+	// prefill holds attention_prefill.wgsl per block shape, compiled on
+	// first use (lavapipe takes seconds per pipeline).
+	mu      sync.Mutex
+	prefill map[prefillTiling]*kernel
+	// part is the tiled kernel's split partials, shared by all the
+	// dispatches it prepares: launches run one after another, and a buffer
+	// per layer would hold up to ~17 MiB each for the plan's lifetime. A
+	// larger need makes a new one; dispatches already prepared keep theirs.
+	part *gpu.Buffer
 }
 
 // attnDecodeG is how many invocations share a key's dot product in decode.
@@ -42,9 +52,39 @@ type AttnShape struct {
 	Scale           float32
 	Softcap         float32 // 0 = off
 	Window          int     // 0 = full causal
-	// SplitLen is the key positions per workgroup; 0 picks: the whole cache
-	// when there are many query rows (prefill), else 256 with a combine pass.
+	// SplitLen is the key positions per workgroup; 0 picks. Row-wise: the
+	// whole cache when there are many query rows, else enough splits for
+	// the GPU, with a combine pass. Tiled (prompt chunks, see
+	// prepareTiled): a block's keys from its oldest visible one; 0 divides
+	// each block's own key range into as many parts as fill the GPU.
 	SplitLen int
+	// Kernel picks the prompt-chunk kernel (tests and benchmarks compare
+	// them); the zero value lets Prepare choose.
+	Kernel AttnKernel
+}
+
+// AttnKernel selects the attention kernel of a prompt chunk (T > 1).
+type AttnKernel int
+
+const (
+	// AttnAuto uses the tiled kernel from AttnTiledMinRows rows per
+	// sequence, the row-wise one below.
+	AttnAuto AttnKernel = iota
+	// AttnRowwise is attention.wgsl: one workgroup per (row, head, split).
+	AttnRowwise
+	// AttnTiled is attention_prefill.wgsl: one workgroup per block of
+	// queries of a KV head (and split), keys staged once per block.
+	AttnTiled
+)
+
+func (k AttnKernel) String() string {
+	switch k {
+	case AttnRowwise:
+		return "rowwise"
+	case AttnTiled:
+		return "tiled"
+	}
+	return "auto"
 }
 
 // NewAttention compiles the append, attention and combine kernels.
@@ -71,7 +111,7 @@ func NewAttention(ctx context.Context, c *Context) (*Attention, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Attention{c: c, appendK: appendK, attn: attn, reduce: reduce, attnDecode: attnDecode}, nil
+	return &Attention{c: c, appendK: appendK, attn: attn, reduce: reduce, attnDecode: attnDecode, prefill: map[prefillTiling]*kernel{}}, nil
 }
 
 // Decode attention aims for at least attnTargetGroups workgroups, each
@@ -87,7 +127,10 @@ const (
 
 // Prepare stores k, v [B*T, KVHeads, HeadDim] into kc, vc at the step's
 // positions, then writes out [B*T, Heads*HeadDim] = attention of q
-// [B*T, Heads, HeadDim] over each row's visible cached keys.
+// [B*T, Heads, HeadDim] over each row's visible cached keys: decode with
+// attention.wgsl (storing its key and value itself), a prompt chunk after
+// an append pass with attention_prefill.wgsl from AttnTiledMinRows rows per
+// sequence (s.Kernel overrides), else attention.wgsl.
 func (a *Attention) Prepare(q, k, v, kc, vc, step, out gpu.Binding, s AttnShape) (*Dispatch, error) {
 	rows := s.B * s.T
 	if s.HeadDim > 256 || s.HeadDim <= 0 || s.HeadDim%4 != 0 || s.KVHeads <= 0 || s.Heads%s.KVHeads != 0 || s.CacheLen <= 0 || rows <= 0 {
@@ -105,6 +148,12 @@ func (a *Attention) Prepare(q, k, v, kc, vc, step, out gpu.Binding, s AttnShape)
 		if err := d.add(a.appendK, ap, groupsFor(rows*s.KVHeads*s.HeadDim), k, v, step, kc, vc); err != nil {
 			return fail(err)
 		}
+	}
+	if !fresh && (s.Kernel == AttnTiled || s.Kernel == AttnAuto && s.T >= AttnTiledMinRows) {
+		if err := a.prepareTiled(d, q, kc, vc, step, out, s); err != nil {
+			return fail(err)
+		}
+		return d, nil
 	}
 	// A query sees at most CacheLen keys (Window with a window).
 	visible := s.CacheLen
@@ -156,4 +205,99 @@ func (a *Attention) Prepare(q, k, v, kc, vc, step, out gpu.Binding, s AttnShape)
 		}
 	}
 	return d, nil
+}
+
+// AttnTiledMinRows is the rows per sequence from which a prompt chunk uses
+// the tiled kernel; AttnTiledTargetGroups is the number of workgroups it
+// aims for (splitting each block's keys, at least attnTiledMinSplit
+// positions per split, when the blocks are fewer). Variables so the
+// benchmark can tune them on the GPU.
+var (
+	AttnTiledMinRows      = 16
+	AttnTiledTargetGroups = 1024
+)
+
+const attnTiledMinSplit = 64
+
+// prefillKernel compiles (once) attention_prefill.wgsl for tiling tl.
+func (a *Attention) prefillKernel(tl prefillTiling) (*kernel, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if k, ok := a.prefill[tl]; ok {
+		return k, nil
+	}
+	k, err := a.c.compile(context.Background(), shader{kernel: "attention_prefill", params: attnPrefillParams{}, consts: tl.consts()},
+		gpu.Uniform, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage, gpu.Storage, gpu.Storage)
+	if err != nil {
+		return nil, err
+	}
+	a.prefill[tl] = k
+	return k, nil
+}
+
+// prepareTiled adds the tiled attention of a prompt chunk (keys already
+// appended) and, with several splits, the combine pass.
+//
+// It splits keys only to give the GPU enough workgroups: unlike the
+// row-wise kernel's fixed split positions, SplitLen 0 here divides each
+// block's actual key range into equal parts, because the plan is prepared
+// once while a chunk's positions (how many keys it sees) change per step.
+// An explicit SplitLen keeps its meaning: key positions per workgroup.
+func (a *Attention) prepareTiled(d *Dispatch, q, kc, vc, step, out gpu.Binding, s AttnShape) error {
+	tl := newPrefillTiling(s.HeadDim)
+	k, err := a.prefillKernel(tl)
+	if err != nil {
+		return err
+	}
+	group := s.Heads / s.KVHeads
+	blocks := (s.T*group + tl.BR - 1) / tl.BR
+	groups := s.B * s.KVHeads * blocks
+	// A block's key range: at most the cache, and with a window the window
+	// plus the positions its rows span (consecutive within a chunk).
+	keys := s.CacheLen
+	if s.Window > 0 {
+		keys = min(keys, s.Window+min(s.T, (tl.BR+group-1)/group+1)-1)
+	}
+	splits, splitLen := 1, 0
+	switch {
+	case s.SplitLen > 0:
+		splitLen = min(s.SplitLen, keys)
+		splits = (keys + splitLen - 1) / splitLen
+	case groups < AttnTiledTargetGroups:
+		splits = min((AttnTiledTargetGroups+groups-1)/groups, (keys+attnTiledMinSplit-1)/attnTiledMinSplit)
+	}
+	p := attnPrefillParams{T: uint32(s.T), Heads: uint32(s.Heads), KVHeads: uint32(s.KVHeads), CacheLen: uint32(s.CacheLen),
+		Window: uint32(s.Window), Blocks: uint32(blocks), Groups: uint32(groups), Splits: uint32(splits), SplitLen: uint32(splitLen),
+		PosOff: uint32(s.PosOff), SlotOff: uint32(s.SlotOff), Scale: s.Scale, Softcap: s.Softcap}
+	rows := s.B * s.T
+	partBytes := uint64(4)
+	if splits > 1 {
+		partBytes = uint64(4 * rows * s.Heads * splits * (s.HeadDim + 2))
+	}
+	part, err := a.partials(partBytes)
+	if err != nil {
+		return err
+	}
+	if err := d.add(k, p, uint32(groups*splits), q, kc, vc, step, out, part.Binding()); err != nil {
+		return err
+	}
+	if splits > 1 {
+		cp := combineParams{Rows: uint32(rows), Heads: uint32(s.Heads), HeadDim: uint32(s.HeadDim), Splits: uint32(splits)}
+		return d.add(a.reduce, cp, uint32(rows*s.Heads), part.Binding(), out)
+	}
+	return nil
+}
+
+// partials returns the shared partials buffer, at least size bytes.
+func (a *Attention) partials(size uint64) (*gpu.Buffer, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.part == nil || a.part.Size < size {
+		b, err := a.c.Dev.CreateBuffer("attention partials", size, gpu.UsageStorage)
+		if err != nil {
+			return nil, err
+		}
+		a.part = b
+	}
+	return a.part, nil
 }

@@ -1,0 +1,79 @@
+package gpuops
+
+import "fmt"
+
+// Block geometry of the tiled prompt-chunk attention kernel
+// (kernels/attention_prefill.wgsl), a function of head_dim (and of the
+// variables below).
+const (
+	// prefillShared is WebGPU's guaranteed maxComputeWorkgroupStorageSize
+	// (SwiftShader and lavapipe in CI give no more).
+	prefillShared = 16 << 10
+	// prefillMaxBC caps the keys per tile.
+	prefillMaxBC = 32
+)
+
+// prefillInvocations per workgroup (rounded down to a multiple of the
+// team), prefillMaxVPM, the vec4s of a query (and of its accumulator) one
+// invocation keeps in registers, and prefillQPI, the queries it serves
+// (8 and 2: 128 registers; each staged vec4 read feeds 2 queries, which
+// timed 1.5× faster than 1 on lavapipe), are variables so the benchmark
+// can compare block shapes on the GPU.
+var (
+	prefillInvocations = 128
+	prefillMaxVPM      = 8
+	prefillQPI         = 2
+)
+
+// prefillTiling is one head_dim's block shape: a team of TQ invocations
+// per QPI queries, each holding VPM vec4s of them; WG invocations, so
+// BR = WG/TQ*QPI queries, per workgroup; BC keys per staged tile.
+type prefillTiling struct {
+	HD4, TQ, VPM, QPI, BR, WG, BC int
+}
+
+func newPrefillTiling(headDim int) prefillTiling {
+	hd4 := headDim / 4
+	tq := 1
+	for hd4%tq != 0 || hd4/tq > prefillMaxVPM {
+		tq++
+	}
+	teams := max(1, prefillInvocations/tq)
+	wg := teams * tq
+	qpi := max(1, prefillQPI)
+	// Workgroup memory: kv_sh BC×head_dim f32, part_sh BC×(WG·QPI+1) f32
+	// and range_sh (16 bytes).
+	bc := min(prefillMaxBC, (prefillShared-16)/(4*(headDim+wg*qpi+1)))
+	return prefillTiling{HD4: hd4, TQ: tq, VPM: hd4 / tq, QPI: qpi, BR: teams * qpi, WG: wg, BC: bc}
+}
+
+// sharedBytes is the kernel's workgroup memory.
+func (t prefillTiling) sharedBytes() int { return 4*t.BC*(4*t.HD4+t.WG*t.QPI+1) + 16 }
+
+func (t prefillTiling) consts() map[string]string {
+	c := map[string]string{}
+	for name, v := range map[string]int{"HD4": t.HD4, "TQ": t.TQ, "VPM": t.VPM, "QPI": t.QPI, "BR": t.BR, "WG": t.WG, "BC": t.BC} {
+		c[name] = fmt.Sprintf("%du", v)
+	}
+	return c
+}
+
+// attnPrefillParams is attention_prefill.wgsl's Params: groups =
+// sequences × kv_heads × blocks workgroups, each times splits. SplitLen 0
+// divides each block's own key range into splits equal parts (multiples
+// of the tile).
+type attnPrefillParams struct {
+	T        uint32  `wgsl:"t"`
+	Heads    uint32  `wgsl:"heads"`
+	KVHeads  uint32  `wgsl:"kv_heads"`
+	CacheLen uint32  `wgsl:"cache_len"`
+	Window   uint32  `wgsl:"window"`
+	Blocks   uint32  `wgsl:"blocks"`
+	Groups   uint32  `wgsl:"groups"`
+	Splits   uint32  `wgsl:"splits"`
+	SplitLen uint32  `wgsl:"split_len"`
+	PosOff   uint32  `wgsl:"pos_off"`
+	SlotOff  uint32  `wgsl:"slot_off"`
+	Scale    float32 `wgsl:"scale"`
+	Softcap  float32 `wgsl:"softcap"`
+}

@@ -1,0 +1,145 @@
+//go:build js && wasm
+
+package gpuops
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestBenchAttention times only the attention shapes of TestBenchKernels
+// (DOPPLER_GPUOPS_BENCH=1), prompt chunks with both kernels.
+func TestBenchAttention(t *testing.T) {
+	if os.Getenv("DOPPLER_GPUOPS_BENCH") == "" {
+		t.Skip("set DOPPLER_GPUOPS_BENCH=1 to time kernels at model sizes")
+	}
+	d := testDevice(t)
+	t.Logf("device: %s", d.Info.String())
+	for _, prec := range []Precision{F32, F16} {
+		if prec == F16 && !d.HasFeature("shader-f16") {
+			continue
+		}
+		c := opsContext(t, variant{prec, d.HasFeature("subgroups")})
+		timeIt := func(label string, iters int, ds ...*Dispatch) float64 {
+			run(t, c, ds...) // warm-up (pipeline compile)
+			require.NoError(t, c.Dev.Done(testCtx(t)))
+			best := 1e9
+			for rep := 0; rep < 3; rep++ {
+				start := time.Now()
+				enc := c.Dev.NewEncoder("bench")
+				for i := 0; i < iters; i++ {
+					for _, x := range ds {
+						x.Encode(enc)
+					}
+				}
+				require.NoError(t, enc.Submit())
+				require.NoError(t, c.Dev.Done(testCtx(t)))
+				best = min(best, time.Since(start).Seconds()/float64(iters))
+			}
+			return best
+		}
+		benchAttention(t, c, newBuffers(t, c), rand.New(rand.NewPCG(1, 2)), timeIt)
+	}
+}
+
+// prefillSweep are the block shapes DOPPLER_GPUOPS_BENCH_SWEEP=1 times
+// (the first is the default).
+var prefillSweep = []struct{ inv, vpm, qpi int }{
+	{128, 8, 2}, {128, 8, 1}, {256, 8, 1}, {64, 8, 1}, {128, 4, 1}, {128, 16, 1}, {64, 8, 2}, {128, 4, 2}, {64, 4, 4},
+}
+
+// benchTilings runs f under each block shape of prefillSweep, restoring
+// the current one after.
+func benchTilings(hd int, f func(label string)) {
+	defer func(inv, vpm, qpi int) {
+		prefillInvocations, prefillMaxVPM, prefillQPI = inv, vpm, qpi
+	}(prefillInvocations, prefillMaxVPM, prefillQPI)
+	for _, sh := range prefillSweep {
+		prefillInvocations, prefillMaxVPM, prefillQPI = sh.inv, sh.vpm, sh.qpi
+		f(fmt.Sprintf("%+v", newPrefillTiling(hd)))
+	}
+}
+
+// attnBenchShapes are decode steps and prompt chunks at model sizes:
+// Qwen3-0.6B (16/8 heads of 128), gemma-3-270m (4/1 of 256, a 512 window on
+// most layers), a wider 8/4 of 256. DOPPLER_GPUOPS_BENCH_SMALL=1 times a
+// medium chunk only (lavapipe).
+var attnBenchShapes = []struct{ T, pos, heads, kv, hd, cache, window int }{
+	{1, 4095, 32, 8, 128, 4096, 0}, {1, 1000, 8, 1, 256, 4096, 0}, {512, 0, 32, 8, 64, 1024, 0},
+	{256, 256, 16, 8, 128, 1024, 0}, {256, 256, 4, 1, 256, 1024, 0}, {256, 768, 4, 1, 256, 1024, 512},
+	{512, 0, 8, 4, 256, 1024, 0},
+}
+
+var attnBenchSmall = []struct{ T, pos, heads, kv, hd, cache, window int }{{128, 0, 8, 4, 128, 256, 0}, {128, 128, 8, 4, 128, 256, 0}}
+
+// benchAttention logs ms and TFLOP/s (2·head_dim multiply-adds per visible
+// key and head for q·k and for p·v) of each shape; prompt chunks run with
+// the row-wise and the tiled kernel, whose outputs must agree.
+func benchAttention(t *testing.T, c *Context, bufs *buffers, r *rand.Rand, timeIt func(string, int, ...*Dispatch) float64) {
+	at, err := NewAttention(testCtx(t), c)
+	require.NoError(t, err)
+	shapes := attnBenchShapes
+	if os.Getenv("DOPPLER_GPUOPS_BENCH_SMALL") != "" {
+		shapes = attnBenchSmall
+	}
+	for _, tc := range shapes {
+		rows := tc.T
+		q := bufs.act(randFloats(r, rows*tc.heads*tc.hd, 1))
+		k := bufs.act(randFloats(r, rows*tc.kv*tc.hd, 1))
+		v := bufs.act(randFloats(r, rows*tc.kv*tc.hd, 1))
+		kc := bufs.act(randFloats(r, tc.cache*tc.kv*tc.hd, 1))
+		vc := bufs.act(randFloats(r, tc.cache*tc.kv*tc.hd, 1))
+		step := make([]int32, rows+1)
+		var keys float64
+		for i := 0; i < rows; i++ {
+			step[i] = int32(tc.pos + i)
+			n := tc.pos + i + 1
+			if tc.window > 0 {
+				n = min(n, tc.window)
+			}
+			keys += float64(n)
+		}
+		flops := 4 * float64(tc.hd*tc.heads) * keys
+		stepBuf := bufs.raw(i32Bytes(step))
+		out := bufs.actOut(rows * tc.heads * tc.hd)
+		var want []float32 // the row-wise kernel's output, for the tiled ones
+		measure := func(kern AttnKernel, split int, label string) {
+			disp, err := at.Prepare(q.Binding(), k.Binding(), v.Binding(), kc.Binding(), vc.Binding(), stepBuf.Binding(), out.Binding(),
+				AttnShape{B: 1, T: tc.T, Heads: tc.heads, KVHeads: tc.kv, HeadDim: tc.hd, CacheLen: tc.cache, SlotOff: rows, Scale: 0.1,
+					Window: tc.window, Kernel: kern, SplitLen: split})
+			require.NoError(t, err)
+			defer disp.Release()
+			sec := timeIt("attention", 20, disp)
+			name := fmt.Sprintf("%v attention %v%s split %d T=%d pos=%d heads %d/%d hd %d window %d", c.Prec, kern, label, split,
+				tc.T, tc.pos, tc.heads, tc.kv, tc.hd, tc.window)
+			t.Logf("%s: %.3f ms, %.3g TFLOP/s (%d launches)", name, sec*1e3, flops/sec/1e12, disp.Dispatches())
+			if tc.T == 1 {
+				return
+			}
+			got := readAct(t, c, out, rows*tc.heads*tc.hd)
+			if want == nil {
+				want = got
+				return
+			}
+			requireClose(t, name, got, want, tolFor(c.Prec, 1e-3))
+		}
+		if tc.T == 1 {
+			measure(AttnAuto, 0, "")
+			continue
+		}
+		measure(AttnRowwise, 0, "")
+		// The tiled kernel with split keys (auto) and without.
+		for _, split := range []int{0, tc.cache} {
+			if os.Getenv("DOPPLER_GPUOPS_BENCH_SWEEP") == "" {
+				measure(AttnTiled, split, "")
+				continue
+			}
+			benchTilings(tc.hd, func(label string) { measure(AttnTiled, split, " "+label) })
+		}
+	}
+}

@@ -1,0 +1,239 @@
+// Tiled ("flash") attention for prompt chunks: same semantics as
+// attention.wgsl for T > 1 (key position kp is visible from a query at
+// position pos when kp ≤ pos and, with a window w > 0, pos - kp < w; cache
+// row kp % cache_len; head h reads KV head h / (heads / kv_heads)), with the
+// chunk's keys and values already appended to the caches.
+//
+// A workgroup owns BR queries of one sequence and one KV head: the chunk's
+// (row, query head) pairs of that KV head, row-major (t * group + g), cut
+// into blocks of BR. So every query head of a KV head shares each staged
+// key and value, and a block spans few positions. Each key tile of BC keys
+// is read from the cache into workgroup memory once for the whole block.
+//
+// A team of TQ invocations serves QPI queries (query u of team qi is the
+// block's u * NT + qi, NT = WG / TQ teams); member j holds the VPM vec4s
+// j, j+TQ, ... of each query and of its output accumulator in registers
+// (interleaved so a team reads adjacent vec4s of a staged row: no bank
+// conflicts; each staged vec4 read serves QPI queries). Per tile: stage K;
+// each member dots its slices with every key into part_sh; one member per
+// (query, key) adds up the team's partials while K's buffer is refilled
+// with V; every member then updates its queries' online softmax (f32) and
+// accumulators.
+//
+// Split s of a block covers its key positions [lo + s*slen, lo + (s+1)*slen)
+// (the last split runs to the end), lo being the oldest key any of its
+// queries sees and slen split_len, or with split_len 0 the block's range
+// divided by splits (rounded up to tiles). With one split the result goes
+// to O; with several, each writes (max, sum, acc[head_dim]) to Part in
+// attention_combine.wgsl's layout.
+//
+// Workgroup memory (kv_sh, part_sh) stays within WebGPU's guaranteed
+// 16 KiB: Go picks BC for it. No subgroup operations: one source serves
+// devices with and without the feature.
+//
+// Constants from Go: HD4 (head_dim / 4), TQ, VPM (HD4 / TQ), QPI, WG, BR
+// (WG / TQ * QPI), BC.
+const NEG: f32 = -3.0e38;
+const HD: u32 = HD4 * 4u;
+const NT: u32 = WG / TQ;
+const PS: u32 = WG * QPI + 1u; // part_sh row stride: padded against bank conflicts
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> Q: array<ACT4>;
+@group(0) @binding(2) var<storage, read> KC: array<ACT4>;
+@group(0) @binding(3) var<storage, read> VC: array<ACT4>;
+@group(0) @binding(4) var<storage, read> step: array<i32>;
+@group(0) @binding(5) var<storage, read_write> O: array<ACT4>;
+@group(0) @binding(6) var<storage, read_write> Part: array<f32>;
+
+var<workgroup> kv_sh: array<vec4<f32>, BC * HD4>;
+var<workgroup> part_sh: array<f32, BC * PS>;
+var<workgroup> range_sh: vec4<u32>;
+
+// first_key is the oldest key position a query at pos sees.
+fn first_key(pos: u32) -> u32 {
+    if (P.window > 0u && pos + 1u > P.window) {
+        return pos + 1u - P.window;
+    }
+    return 0u;
+}
+
+// score scales and softcaps a query·key dot product.
+fn score(qk: f32) -> f32 {
+    let x = qk * P.scale;
+    if (P.softcap > 0.0) {
+        return tanh(clamp(x / P.softcap, -15.0, 15.0)) * P.softcap;
+    }
+    return x;
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>,
+        @builtin(num_workgroups) nwg: vec3<u32>) {
+    let g = wid.x + wid.y * nwg.x;
+    let split = g % P.splits;
+    let bg = g / P.splits;
+    if (bg >= P.groups) {
+        return;
+    }
+    let blk = bg % P.blocks;
+    let kvh = (bg / P.blocks) % P.kv_heads;
+    let b = bg / (P.blocks * P.kv_heads);
+    let group = P.heads / P.kv_heads;
+    let qi = lid / TQ;
+    let j = lid % TQ;
+    if (lid == 0u) {
+        // Step values come from a storage buffer: share them through
+        // workgroup memory so the loops over them stay workgroup-uniform.
+        let t0 = blk * BR / group;
+        let t1 = min((blk * BR + BR - 1u) / group, P.t - 1u);
+        var lo = 0xffffffffu;
+        var hi = 0u;
+        for (var tt = t0; tt <= t1; tt++) {
+            let p = u32(step[P.pos_off + b * P.t + tt]);
+            lo = min(lo, first_key(p));
+            hi = max(hi, p + 1u);
+        }
+        // split_len 0: the block's own range in splits equal parts.
+        var slen = P.split_len;
+        if (slen == 0u) {
+            slen = ((max(hi, lo) - lo + P.splits - 1u) / P.splits + BC - 1u) / BC * BC;
+        }
+        let slo = lo + split * slen;
+        var shi = hi;
+        if (split + 1u < P.splits) {
+            shi = min(hi, slo + slen);
+        }
+        range_sh = vec4<u32>(slo, max(slo, shi), u32(step[P.slot_off + b]), 0u);
+    }
+    let rng = workgroupUniformLoad(&range_sh);
+    let lo = rng.x;
+    let hi = rng.y;
+    let kv_base = rng.z * P.cache_len;
+
+    // This invocation's queries: where they read and write, what they see.
+    // The last block's tail (invalid) only joins the barriers.
+    var valid: array<bool, QPI>;
+    var qb: array<u32, QPI>;
+    var pos: array<u32, QPI>;
+    var first: array<u32, QPI>;
+    var q: array<vec4<f32>, QPI * VPM>;
+    var acc = array<vec4<f32>, QPI * VPM>();
+    var m: array<f32, QPI>;
+    var l = array<f32, QPI>();
+    for (var u = 0u; u < QPI; u++) {
+        let flat = blk * BR + u * NT + qi;
+        valid[u] = flat < P.t * group;
+        let r = b * P.t + min(flat / group, P.t - 1u);
+        qb[u] = (r * P.heads + kvh * group + flat % group) * HD4 + j;
+        pos[u] = u32(step[P.pos_off + r]);
+        first[u] = first_key(pos[u]);
+        for (var i = 0u; i < VPM; i++) {
+            q[u * VPM + i] = vec4<f32>(Q[qb[u] + TQ * i]);
+        }
+        m[u] = NEG;
+    }
+    for (var tile = lo; tile < hi; tile += BC) {
+        let n = min(BC, hi - tile);
+        for (var i = lid; i < BC * HD4; i += WG) {
+            let c = i / HD4;
+            var x = vec4<f32>();
+            if (c < n) {
+                x = vec4<f32>(KC[((kv_base + (tile + c) % P.cache_len) * P.kv_heads + kvh) * HD4 + i % HD4]);
+            }
+            kv_sh[i] = x;
+        }
+        workgroupBarrier();
+        for (var c = 0u; c < BC; c++) {
+            var s = array<f32, QPI>();
+            for (var i = 0u; i < VPM; i++) {
+                let k = kv_sh[c * HD4 + j + TQ * i];
+                for (var u = 0u; u < QPI; u++) {
+                    s[u] += dot(q[u * VPM + i], k);
+                }
+            }
+            for (var u = 0u; u < QPI; u++) {
+                part_sh[c * PS + u * WG + lid] = s[u];
+            }
+        }
+        workgroupBarrier();
+        // Only this member reads the partials of (query u of its team, key
+        // c): it may overwrite the first with the score.
+        for (var c = j; c < BC; c += TQ) {
+            for (var u = 0u; u < QPI; u++) {
+                let pb = c * PS + u * WG + qi * TQ;
+                var s = 0.0;
+                for (var i = 0u; i < TQ; i++) {
+                    s += part_sh[pb + i];
+                }
+                part_sh[pb] = score(s);
+            }
+        }
+        for (var i = lid; i < BC * HD4; i += WG) {
+            let c = i / HD4;
+            var x = vec4<f32>();
+            if (c < n) {
+                x = vec4<f32>(VC[((kv_base + (tile + c) % P.cache_len) * P.kv_heads + kvh) * HD4 + i % HD4]);
+            }
+            kv_sh[i] = x;
+        }
+        workgroupBarrier();
+        // The team reads its scores from part_sh (same words: broadcast).
+        for (var u = 0u; u < QPI; u++) {
+            var mt = NEG;
+            for (var c = 0u; c < n; c++) {
+                let kp = tile + c;
+                if (kp <= pos[u] && kp >= first[u]) {
+                    mt = max(mt, part_sh[c * PS + u * WG + qi * TQ]);
+                }
+            }
+            let mn = max(m[u], mt);
+            let corr = exp(m[u] - mn);
+            for (var i = 0u; i < VPM; i++) {
+                acc[u * VPM + i] *= corr;
+            }
+            l[u] *= corr;
+            m[u] = mn;
+        }
+        for (var c = 0u; c < n; c++) {
+            let kp = tile + c;
+            var p = array<f32, QPI>();
+            for (var u = 0u; u < QPI; u++) {
+                if (kp <= pos[u] && kp >= first[u]) {
+                    p[u] = exp(part_sh[c * PS + u * WG + qi * TQ] - m[u]);
+                    l[u] += p[u];
+                }
+            }
+            for (var i = 0u; i < VPM; i++) {
+                let v = kv_sh[c * HD4 + j + TQ * i];
+                for (var u = 0u; u < QPI; u++) {
+                    acc[u * VPM + i] += p[u] * v;
+                }
+            }
+        }
+        workgroupBarrier();
+    }
+    for (var u = 0u; u < QPI; u++) {
+        if (!valid[u]) {
+            continue;
+        }
+        if (P.splits == 1u) {
+            for (var i = 0u; i < VPM; i++) {
+                O[qb[u] + TQ * i] = ACT4(acc[u * VPM + i] / l[u]);
+            }
+            continue;
+        }
+        // Part row of (row, head) = qb / HD4 (qb is that row's vec4 j).
+        let pb = ((qb[u] / HD4) * P.splits + split) * (HD + 2u);
+        if (j == 0u) {
+            Part[pb] = m[u];
+            Part[pb + 1u] = l[u];
+        }
+        for (var i = 0u; i < VPM; i++) {
+            let d = pb + 2u + 4u * (j + TQ * i);
+            for (var c = 0u; c < 4u; c++) {
+                Part[d + c] = acc[u * VPM + i][c];
+            }
+        }
+    }
+}
