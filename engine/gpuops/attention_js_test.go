@@ -119,11 +119,11 @@ func TestPrefillTiling(t *testing.T) {
 		}
 	}
 	prefillInvocations, prefillMaxVPM, prefillQPI = inv, vpm, qpi
-	// The defaults (128 invocations, 8 vec4s, 2 queries each).
+	// The defaults (128 invocations, 8 vec4s, 1 query each).
 	for _, want := range []prefillTiling{
-		{HD4: 16, TQ: 2, VPM: 8, QPI: 2, BR: 128, WG: 128, BC: 12},
-		{HD4: 32, TQ: 4, VPM: 8, QPI: 2, BR: 64, WG: 128, BC: 10},
-		{HD4: 64, TQ: 8, VPM: 8, QPI: 2, BR: 32, WG: 128, BC: 7},
+		{HD4: 16, TQ: 2, VPM: 8, QPI: 1, BR: 64, WG: 128, BC: 21},
+		{HD4: 32, TQ: 4, VPM: 8, QPI: 1, BR: 32, WG: 128, BC: 15},
+		{HD4: 64, TQ: 8, VPM: 8, QPI: 1, BR: 16, WG: 128, BC: 10},
 	} {
 		require.Equal(t, want, newPrefillTiling(4*want.HD4))
 	}

@@ -15,14 +15,17 @@ const (
 
 // prefillInvocations per workgroup (rounded down to a multiple of the
 // team), prefillMaxVPM, the vec4s of a query (and of its accumulator) one
-// invocation keeps in registers, and prefillQPI, the queries it serves
-// (8 and 2: 128 registers; each staged vec4 read feeds 2 queries, which
-// timed 1.5× faster than 1 on lavapipe), are variables so the benchmark
-// can compare block shapes on the GPU.
+// invocation keeps in registers, and prefillQPI, the queries it serves,
+// are variables so the benchmark can compare block shapes on the GPU. On
+// the H200 (TestBenchAttention's sweep of 9 shapes, same run) 128/8/1 was
+// the fastest at head_dim 64, 128 and 256 alike: 1.7–2× faster than
+// 128/8/2 (which won on lavapipe: fewer registers per query beat more
+// reuse of each staged read there) and 2.3–2.9× faster than the row-wise
+// kernel.
 var (
 	prefillInvocations = 128
 	prefillMaxVPM      = 8
-	prefillQPI         = 2
+	prefillQPI         = 1
 )
 
 // prefillTiling is one head_dim's block shape: a team of TQ invocations

@@ -50,7 +50,7 @@ func TestBenchAttention(t *testing.T) {
 // prefillSweep are the block shapes DOPPLER_GPUOPS_BENCH_SWEEP=1 times
 // (the first is the default).
 var prefillSweep = []struct{ inv, vpm, qpi int }{
-	{128, 8, 2}, {128, 8, 1}, {256, 8, 1}, {64, 8, 1}, {128, 4, 1}, {128, 16, 1}, {64, 8, 2}, {128, 4, 2}, {64, 4, 4},
+	{128, 8, 1}, {128, 8, 2}, {256, 8, 1}, {64, 8, 1}, {128, 4, 1}, {128, 16, 1}, {64, 8, 2}, {128, 4, 2}, {64, 4, 4},
 }
 
 // benchTilings runs f under each block shape of prefillSweep, restoring

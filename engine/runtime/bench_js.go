@@ -58,15 +58,19 @@ func Bench(ctx context.Context, src model.Source, o BenchOptions) (*BenchReport,
 		return nil, err
 	}
 	decoded := len(res[0].Tokens) - 1
+	ttft, err := bestTTFT(ctx, s, prompt, first.Sub(start))
+	if err != nil {
+		return nil, err
+	}
 	r := &BenchReport{
-		TTFTms:             float64(first.Sub(start).Microseconds()) / 1e3,
+		TTFTms:             float64(ttft.Microseconds()) / 1e3,
 		LoadMs:             float64(m.LoadTime.Microseconds()) / 1e3,
 		GPUBytes:           m.GPUBytes(),
 		DispatchesPerToken: s.DecodeDispatches,
 		Device:             m.Backend.dev.Info.Adapter.Description,
 		Serial:             o.Serial,
 	}
-	r.PrefillTokS = float64(o.PromptTokens) / first.Sub(start).Seconds()
+	r.PrefillTokS = float64(o.PromptTokens) / ttft.Seconds()
 	if d := last.Sub(first).Seconds(); decoded > 0 && d > 0 {
 		r.DecodeTokS = float64(decoded) / d
 		r.JSCallsPerToken = float64(m.JSCalls()-calls0) / float64(decoded)
@@ -163,4 +167,29 @@ func (s *Session) profileDecode(ctx context.Context, lay stepLayout, prompt []in
 		}
 	}
 	return p, g.prof.reset(false)
+}
+
+// ttftRuns is how many prefills bench times (the best counts): one prefill
+// is tens of milliseconds, where a pause of the Go or JS runtime shows
+// (single runs on the H200 varied up to 2.5×, the GPU's own time did not).
+const ttftRuns = 3
+
+// bestTTFT is the shortest time to first token of the prompt over
+// ttftRuns prefills, the first (already timed) being have.
+func bestTTFT(ctx context.Context, s *Session, prompt []int32, have time.Duration) (time.Duration, error) {
+	best := have
+	for i := 1; i < ttftRuns; i++ {
+		var first time.Time
+		start := time.Now()
+		gen := GenOptions{MaxTokens: 1, OnToken: func(int, int32) {
+			if first.IsZero() {
+				first = time.Now()
+			}
+		}}
+		if _, err := s.Generate(ctx, [][]int32{prompt}, gen); err != nil {
+			return 0, err
+		}
+		best = min(best, first.Sub(start))
+	}
+	return best, nil
 }
