@@ -9,7 +9,6 @@
 // X for block types).
 const WG: u32 = 256u;
 const NR: u32 = WG / RS;
-const TR: u32 = 4u;
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(2) var<storage, read> X: array<XT>;
@@ -38,7 +37,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         }
     }
     // Every invocation takes part in the reduction (it may synchronize).
-    let s = rg_sum4(lid, acc);
+    let s = rg_sumr(lid, acc);
     if (lane == 0u) {
         for (var t = 0u; t < nr; t++) {
             Y[(r0 + t) * P.ldy + P.yoff + n] = ACT(s[t]);

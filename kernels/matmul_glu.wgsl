@@ -5,7 +5,6 @@
 // weight row, NR rows and TR activation rows per workgroup.
 const WG: u32 = 256u;
 const NR: u32 = WG / RS;
-const TR: u32 = 4u;
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(2) var<storage, read> X: array<XT>;
@@ -45,8 +44,8 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
             }
         }
     }
-    let sg = rg_sum4(lid, ag);
-    let su = rg_sum4(lid, au);
+    let sg = rg_sumr(lid, ag);
+    let su = rg_sumr(lid, au);
     if (lane == 0u) {
         for (var t = 0u; t < nr; t++) {
             Y[(r0 + t) * P.ldy + P.yoff + n] = ACT(act(f32(ACT(sg[t]))) * f32(ACT(su[t])));

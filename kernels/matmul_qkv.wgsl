@@ -7,7 +7,6 @@
 // workgroup); the rows of w1 come first, then those of w2, then w3.
 const WG: u32 = 256u;
 const NR: u32 = WG / RS;
-const TR: u32 = 4u;
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(2) var<storage, read> X: array<XT>;
@@ -56,7 +55,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
             }
         }
     }
-    let s = rg_sum4(lid, acc);
+    let s = rg_sumr(lid, acc);
     if (lane == 0u) {
         for (var t = 0u; t < nr; t++) {
             if (which == 0u) {

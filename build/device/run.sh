@@ -239,9 +239,10 @@ for spec in $DEVICE_MODELS; do
 	base="{\"model\":\"$shape\",\"dtype\":\"$dtype\",\"file_bytes\":$(stat -c %s "$file"),\"prompt_tokens\":$PROMPT_TOKENS,\"gen_tokens\":$GEN_TOKENS"
 	if [ -z "${WARMED:-}" ]; then
 		# The first bench of a fresh machine runs slow (clocks, driver
-		# caches): one short discarded bench first.
+		# caches): one discarded bench first, full length (after a short
+		# one, the first model's decode still ran ~14% slow in two runs).
 		log "$name: warm-up bench (discarded)"
-		box 120 "$DOPPLER" bench --model "$file" --prompt-tokens 64 --gen-tokens 16 --backend webgpu >/dev/null 2>&1
+		box 120 "$DOPPLER" bench --model "$file" --prompt-tokens "$PROMPT_TOKENS" --gen-tokens "$GEN_TOKENS" --backend webgpu >/dev/null 2>&1
 		WARMED=1
 	fi
 	log "$name: doppler bench"

@@ -22,9 +22,9 @@ type MatMul2 struct {
 }
 
 type matmul2Key struct {
-	kernel string
-	unit   int
-	lanes  int // RS
+	kernel    string
+	unit      int
+	lanes, tr int // RS, TR
 }
 
 // NewMatMul2 prepares the GLU GEMV for weights of dtype t (compiled on
@@ -33,16 +33,16 @@ func NewMatMul2(c *Context, t dtype.DType) *MatMul2 {
 	return &MatMul2{c: c, t: t, kernels: map[matmul2Key]*kernel{}}
 }
 
-func (m *MatMul2) kernel(ctx context.Context, name string, unit, lanes int, params any) (*kernel, error) {
+func (m *MatMul2) kernel(ctx context.Context, name string, unit, lanes, tr int, params any) (*kernel, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	key := matmul2Key{name, unit, lanes}
+	key := matmul2Key{name, unit, lanes, tr}
 	if k, ok := m.kernels[key]; ok {
 		return k, nil
 	}
 	entries := []gpu.BindingType{gpu.Uniform, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage, gpu.Storage, gpu.ReadOnlyStorage}
 	sh := shader{kernel: name, params: params, weight: m.t, hasWeight: true, more: []dtype.DType{m.t}, reduce: true, xdot: true, unit: unit,
-		consts: map[string]string{"RS": fmt.Sprintf("%du", lanes)}}
+		consts: gemvConsts(lanes, tr)}
 	k, err := m.c.compile(ctx, sh, entries...)
 	if err != nil {
 		return nil, err
@@ -61,7 +61,7 @@ func (m *MatMul2) PrepareGLU(ctx context.Context, gate, up Weight, x, y gpu.Bind
 	}
 	unit := matmulUnit(m.t, gate.In)
 	lanes := gemvLanes(gate.In/unit, gate.Out)
-	k, err := m.kernel(ctx, "matmul_glu", unit, lanes, matmulGLUParams{})
+	k, err := m.kernel(ctx, "matmul_glu", unit, lanes, gemvActRows(rows), matmulGLUParams{})
 	if err != nil {
 		return nil, err
 	}

@@ -36,30 +36,30 @@ type MatMul struct {
 // per pipeline).
 func NewMatMul(ctx context.Context, c *Context, t dtype.DType) (*MatMul, error) {
 	m := &MatMul{c: c, t: t, kernels: map[matmulKey]*kernel{}}
-	if _, err := m.kernel(ctx, matmulUnit(t, 4), false, 32); err != nil {
+	if _, err := m.kernel(ctx, matmulUnit(t, 4), false, 32, 1); err != nil {
 		return nil, err
 	}
 	return m, nil
 }
 
 type matmulKey struct {
-	unit  int
-	tiled bool
-	lanes int // the GEMV's RS
+	unit      int
+	tiled     bool
+	lanes, tr int // the GEMV's RS and TR
 }
 
-func (m *MatMul) kernel(ctx context.Context, unit int, tiled bool, lanes int) (*kernel, error) {
+func (m *MatMul) kernel(ctx context.Context, unit int, tiled bool, lanes, tr int) (*kernel, error) {
 	if tiled {
-		lanes = 0
+		lanes, tr = 0, 0
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	key := matmulKey{unit, tiled, lanes}
+	key := matmulKey{unit, tiled, lanes, tr}
 	if k, ok := m.kernels[key]; ok {
 		return k, nil
 	}
 	sh := shader{kernel: "matmul", params: matmulParams{}, weight: m.t, hasWeight: true, reduce: true, xdot: true, unit: unit,
-		consts: map[string]string{"RS": fmt.Sprintf("%du", lanes)}}
+		consts: gemvConsts(lanes, tr)}
 	if tiled {
 		// xdot for its XT alias: the tiled kernel reads X as vec4 when the unit allows.
 		sh = shader{kernel: "matmul_tiled", params: matmulParams{}, weight: m.t, hasWeight: true, xdot: true, unit: unit}
@@ -87,7 +87,7 @@ func (m *MatMul) Prepare(w Weight, x, y gpu.Binding, rows int) (*Dispatch, error
 	tiled := rows >= TiledMinRows
 	units := w.In / unit
 	lanes := gemvLanes(units, w.Out)
-	k, err := m.kernel(context.Background(), unit, tiled, lanes)
+	k, err := m.kernel(context.Background(), unit, tiled, lanes, gemvActRows(rows))
 	if err != nil {
 		return nil, err
 	}

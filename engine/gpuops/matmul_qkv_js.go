@@ -22,8 +22,8 @@ type MatMulQKV struct {
 }
 
 type qkvKey struct {
-	types       [3]dtype.DType
-	unit, lanes int
+	types           [3]dtype.DType
+	unit, lanes, tr int
 }
 
 // NewMatMulQKV prepares the kernels (compiled on first use, per dtype triple).
@@ -38,7 +38,7 @@ func (m *MatMulQKV) kernel(ctx context.Context, key qkvKey) (*kernel, error) {
 		return k, nil
 	}
 	sh := shader{kernel: "matmul_qkv", params: matmulQKVParams{}, weight: key.types[0], hasWeight: true,
-		more: key.types[1:], reduce: true, xdot: true, unit: key.unit, consts: map[string]string{"RS": fmt.Sprintf("%du", key.lanes)}}
+		more: key.types[1:], reduce: true, xdot: true, unit: key.unit, consts: gemvConsts(key.lanes, key.tr)}
 	k, err := m.c.compile(ctx, sh, gpu.Uniform, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage, gpu.Storage,
 		gpu.ReadOnlyStorage, gpu.Storage, gpu.ReadOnlyStorage, gpu.Storage)
 	if err != nil {
@@ -57,7 +57,7 @@ func (m *MatMulQKV) Prepare(ctx context.Context, w [3]Weight, x gpu.Binding, y [
 	}
 	total := w[0].Out + w[1].Out + w[2].Out
 	units := w[0].In / unit
-	key := qkvKey{types: [3]dtype.DType{w[0].DType, w[1].DType, w[2].DType}, unit: unit, lanes: gemvLanes(units, total)}
+	key := qkvKey{types: [3]dtype.DType{w[0].DType, w[1].DType, w[2].DType}, unit: unit, lanes: gemvLanes(units, total), tr: gemvActRows(rows)}
 	k, err := m.kernel(ctx, key)
 	if err != nil {
 		return nil, err

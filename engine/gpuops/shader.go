@@ -125,6 +125,28 @@ fn rg_sum4(lid: u32, v: vec4<f32>) -> vec4<f32> {
     return rg_red[lid];
 }
 
+// rg_sumr sums a GEMV's per-row accumulators over the row group: TR
+// activation rows in the lanes of a vec4, reduced as one value when TR is 1.
+fn rg_sumr(lid: u32, v: vec4<f32>) -> vec4<f32> {
+    if (TR == 1u) {
+        return vec4<f32>(rg_sum1(lid, v.x), 0.0, 0.0, 0.0);
+    }
+    return rg_sum4(lid, v);
+}
+
+// rg_sum1 is rg_sum4 for one value.
+fn rg_sum1(lid: u32, v: f32) -> f32 {
+    wg_red[lid] = v;
+    workgroupBarrier();
+    for (var s = RS / 2u; s > 0u; s = s / 2u) {
+        if ((lid & (RS - 1u)) < s) { wg_red[lid] = wg_red[lid] + wg_red[lid + s]; }
+        workgroupBarrier();
+    }
+    let r = wg_red[lid];
+    workgroupBarrier();
+    return r;
+}
+
 // wg_max returns the maximum of v over the workgroup to every invocation.
 fn wg_max(lid: u32, v: f32) -> f32 {
     wg_red[lid] = v;
@@ -181,7 +203,41 @@ fn rg_sum4(lid: u32, v: vec4<f32>) -> vec4<f32> {
         t = vec4<f32>(0.0);
         for (var i = 0u; i < per; i++) { t += rg_red[first + i]; }
     }
+    // The partials are read by other invocations: a second call must not
+    // overwrite them before every one has.
+    workgroupBarrier();
     return t;
+}
+
+fn rg_sum1(lid: u32, v: f32) -> f32 {
+    var t = v;
+    if (sg_size == RS) {
+        t = subgroupAdd(v);
+    } else if (sg_size > RS) {
+        for (var o = RS / 2u; o > 0u; o = o / 2u) { t += subgroupShuffleXor(t, o); }
+    } else {
+        t = subgroupAdd(v);
+        if (sg_lane == 0u) { wg_red[lid / sg_size] = t; }
+    }
+    workgroupBarrier();
+    if (sg_size < RS) {
+        let per = RS / sg_size;
+        let first = (lid / RS) * per;
+        t = 0.0;
+        for (var i = 0u; i < per; i++) { t += wg_red[first + i]; }
+    }
+    workgroupBarrier();
+    return t;
+}
+
+// rg_sumr sums a GEMV's per-row accumulators over the row group: TR
+// activation rows in the lanes of a vec4, reduced as one value when TR is 1
+// (decode), which takes a quarter of the shuffles.
+fn rg_sumr(lid: u32, v: vec4<f32>) -> vec4<f32> {
+    if (TR == 1u) {
+        return vec4<f32>(rg_sum1(lid, v.x), 0.0, 0.0, 0.0);
+    }
+    return rg_sum4(lid, v);
 }
 
 fn wg_max(lid: u32, v: f32) -> f32 {
@@ -333,6 +389,9 @@ func (s shader) source() (string, error) {
 	if s.reduce {
 		if _, ok := s.consts["RS"]; !ok {
 			b.WriteString("const RS: u32 = 32u;\n") // rg_sum4's group size
+		}
+		if _, ok := s.consts["TR"]; !ok {
+			b.WriteString("const TR: u32 = 4u;\n") // rg_sumr's activation rows
 		}
 		if useSG {
 			b.WriteString(reduceSubgroup)
