@@ -131,15 +131,18 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         let nt = min(kt, hi - tile);
         if (lid < hd4) {
             var a = acc * corr;
-            for (var t = 0u; t < nt; t++) {
-                var v: vec4<f32>;
-                if (tile + t == own) {
-                    v = vec4<f32>(VN[nb + lid]);
-                } else {
-                    let vb = ((slot_base + (tile + t) % P.cache_len) * P.kv_heads + kvh) * hd4;
-                    v = vec4<f32>(VC[vb + lid]);
-                }
-                a += p_sh[t] * v;
+            // Four keys a round: their value loads are independent, so
+            // they are in flight together.
+            var t = 0u;
+            for (; t + 4u <= nt; t += 4u) {
+                let v0 = value_row(tile + t, own, nb, slot_base, kvh, hd4, lid);
+                let v1 = value_row(tile + t + 1u, own, nb, slot_base, kvh, hd4, lid);
+                let v2 = value_row(tile + t + 2u, own, nb, slot_base, kvh, hd4, lid);
+                let v3 = value_row(tile + t + 3u, own, nb, slot_base, kvh, hd4, lid);
+                a += p_sh[t] * v0 + p_sh[t + 1u] * v1 + p_sh[t + 2u] * v2 + p_sh[t + 3u] * v3;
+            }
+            for (; t < nt; t++) {
+                a += p_sh[t] * value_row(tile + t, own, nb, slot_base, kvh, hd4, lid);
             }
             acc = a;
         }
@@ -165,4 +168,14 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
             Part[pb + 2u + 4u * lid + c] = acc[c];
         }
     }
+}
+
+// value_row is invocation lid's vec4 of the value at key position kp: the
+// step's own from VN, else the cache's.
+fn value_row(kp: u32, own: u32, nb: u32, slot_base: u32, kvh: u32, hd4: u32, lid: u32) -> vec4<f32> {
+    if (kp == own) {
+        return vec4<f32>(VN[nb + lid]);
+    }
+    let vb = ((slot_base + kp % P.cache_len) * P.kv_heads + kvh) * hd4;
+    return vec4<f32>(VC[vb + lid]);
 }

@@ -39,16 +39,28 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     }
     let l = wg_sum(lid, lv); // its barriers publish wsh
     for (var d = lid; d < hd; d += WG) {
-        var a = 0.0;
-        for (var s = 0u; s < P.splits; s++) {
-            var e: f32;
-            if (s < MAXS) {
-                e = wsh[s];
-            } else {
-                e = exp(Part[base + s * stride] - m);
-            }
-            a += Part[base + s * stride + 2u + d] * e;
+        // Four splits a round into separate sums: their loads are
+        // independent, so they are in flight together.
+        var a = vec4<f32>(0.0);
+        var s = 0u;
+        for (; s + 4u <= P.splits; s += 4u) {
+            let b = base + s * stride + 2u + d;
+            let p = vec4<f32>(Part[b], Part[b + stride], Part[b + 2u * stride], Part[b + 3u * stride]);
+            a += p * vec4<f32>(split_weight(s, base, stride, m), split_weight(s + 1u, base, stride, m),
+                               split_weight(s + 2u, base, stride, m), split_weight(s + 3u, base, stride, m));
         }
-        O[rh * hd + d] = ACT(a / l);
+        for (; s < P.splits; s++) {
+            a.x += Part[base + s * stride + 2u + d] * split_weight(s, base, stride, m);
+        }
+        O[rh * hd + d] = ACT((a.x + a.y + a.z + a.w) / l);
     }
+}
+
+// split_weight is exp(max_s - max) of split s: staged in wsh for the first
+// MAXS splits.
+fn split_weight(s: u32, base: u32, stride: u32, m: f32) -> f32 {
+    if (s < MAXS) {
+        return wsh[s];
+    }
+    return exp(Part[base + s * stride] - m);
 }
