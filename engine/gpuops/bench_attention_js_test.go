@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -15,36 +14,9 @@ import (
 // TestBenchAttention times only the attention shapes of TestBenchKernels
 // (DOPPLER_GPUOPS_BENCH=1), prompt chunks with both kernels.
 func TestBenchAttention(t *testing.T) {
-	if os.Getenv("DOPPLER_GPUOPS_BENCH") == "" {
-		t.Skip("set DOPPLER_GPUOPS_BENCH=1 to time kernels at model sizes")
-	}
-	d := testDevice(t)
-	t.Logf("device: %s", d.Info.String())
-	for _, prec := range []Precision{F32, F16} {
-		if prec == F16 && !d.HasFeature("shader-f16") {
-			continue
-		}
-		c := opsContext(t, variant{prec, d.HasFeature("subgroups")})
-		timeIt := func(label string, iters int, ds ...*Dispatch) float64 {
-			run(t, c, ds...) // warm-up (pipeline compile)
-			require.NoError(t, c.Dev.Done(testCtx(t)))
-			best := 1e9
-			for rep := 0; rep < 3; rep++ {
-				start := time.Now()
-				enc := c.Dev.NewEncoder("bench")
-				for i := 0; i < iters; i++ {
-					for _, x := range ds {
-						x.Encode(enc)
-					}
-				}
-				require.NoError(t, enc.Submit())
-				require.NoError(t, c.Dev.Done(testCtx(t)))
-				best = min(best, time.Since(start).Seconds()/float64(iters))
-			}
-			return best
-		}
+	forBenchContexts(t, func(_ Precision, c *Context, timeIt benchTimer) {
 		benchAttention(t, c, newBuffers(t, c), rand.New(rand.NewPCG(1, 2)), timeIt)
-	}
+	})
 }
 
 // prefillSweep are the block shapes DOPPLER_GPUOPS_BENCH_SWEEP=1 times
@@ -80,7 +52,7 @@ var attnBenchSmall = []struct{ T, pos, heads, kv, hd, cache, window int }{{128, 
 // benchAttention logs ms and TFLOP/s (2·head_dim multiply-adds per visible
 // key and head for q·k and for p·v) of each shape; prompt chunks run with
 // the row-wise and the tiled kernel, whose outputs must agree.
-func benchAttention(t *testing.T, c *Context, bufs *buffers, r *rand.Rand, timeIt func(string, int, ...*Dispatch) float64) {
+func benchAttention(t *testing.T, c *Context, bufs *buffers, r *rand.Rand, timeIt benchTimer) {
 	at, err := NewAttention(testCtx(t), c)
 	require.NoError(t, err)
 	shapes := attnBenchShapes

@@ -12,9 +12,14 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestBenchKernels times the main kernels at model sizes on the real GPU
-// (DOPPLER_GPUOPS_BENCH=1; skipped otherwise, as lavapipe is far too slow).
-func TestBenchKernels(t *testing.T) {
+// benchTimer times iters encodings of ds in one submission, best of three,
+// after a warm-up run (pipeline compiles): seconds per iteration.
+type benchTimer func(label string, iters int, ds ...*Dispatch) float64
+
+// forBenchContexts runs f on the real GPU (DOPPLER_GPUOPS_BENCH=1; skipped
+// otherwise, as lavapipe is far too slow) for each precision the device
+// offers, with a timer on that context.
+func forBenchContexts(t *testing.T, f func(prec Precision, c *Context, timeIt benchTimer)) {
 	if os.Getenv("DOPPLER_GPUOPS_BENCH") == "" {
 		t.Skip("set DOPPLER_GPUOPS_BENCH=1 to time kernels at model sizes")
 	}
@@ -25,10 +30,8 @@ func TestBenchKernels(t *testing.T) {
 			continue
 		}
 		c := opsContext(t, variant{prec, d.HasFeature("subgroups")})
-		r := rand.New(rand.NewPCG(1, 2))
-		bufs := newBuffers(t, c)
-		timeIt := func(label string, iters int, ds ...*Dispatch) float64 {
-			run(t, c, ds...) // warm-up (pipeline compile)
+		f(prec, c, func(label string, iters int, ds ...*Dispatch) float64 {
+			run(t, c, ds...)
 			require.NoError(t, c.Dev.Done(testCtx(t)))
 			best := 1e9
 			for rep := 0; rep < 3; rep++ {
@@ -44,7 +47,15 @@ func TestBenchKernels(t *testing.T) {
 				best = min(best, time.Since(start).Seconds()/float64(iters))
 			}
 			return best
-		}
+		})
+	}
+}
+
+// TestBenchKernels times the main kernels at model sizes on the real GPU.
+func TestBenchKernels(t *testing.T) {
+	forBenchContexts(t, func(prec Precision, c *Context, timeIt benchTimer) {
+		r := rand.New(rand.NewPCG(1, 2))
+		bufs := newBuffers(t, c)
 		randBytes := func(n int) []byte {
 			b := make([]byte, n)
 			for i := 0; i < n; i += 8 {
@@ -147,5 +158,5 @@ func TestBenchKernels(t *testing.T) {
 			SampleParams{Temperature: 0.8, TopK: 40, TopP: 0.95, RepeatPenalty: 1.1, Seed: 1})
 		require.NoError(t, err)
 		t.Logf("%v sample vocab %d: %.3f ms", prec, vocab, timeIt("sample", 20, sd.Dispatch)*1e3)
-	}
+	})
 }

@@ -125,15 +125,6 @@ fn rg_sum4(lid: u32, v: vec4<f32>) -> vec4<f32> {
     return rg_red[lid];
 }
 
-// rg_sumr sums a GEMV's per-row accumulators over the row group: TR
-// activation rows in the lanes of a vec4, reduced as one value when TR is 1.
-fn rg_sumr(lid: u32, v: vec4<f32>) -> vec4<f32> {
-    if (TR == 1u) {
-        return vec4<f32>(rg_sum1(lid, v.x), 0.0, 0.0, 0.0);
-    }
-    return rg_sum4(lid, v);
-}
-
 // rg_sum1 is rg_sum4 for one value.
 fn rg_sum1(lid: u32, v: f32) -> f32 {
     wg_red[lid] = v;
@@ -230,16 +221,6 @@ fn rg_sum1(lid: u32, v: f32) -> f32 {
     return t;
 }
 
-// rg_sumr sums a GEMV's per-row accumulators over the row group: TR
-// activation rows in the lanes of a vec4, reduced as one value when TR is 1
-// (decode), which takes a quarter of the shuffles.
-fn rg_sumr(lid: u32, v: vec4<f32>) -> vec4<f32> {
-    if (TR == 1u) {
-        return vec4<f32>(rg_sum1(lid, v.x), 0.0, 0.0, 0.0);
-    }
-    return rg_sum4(lid, v);
-}
-
 fn wg_max(lid: u32, v: f32) -> f32 {
     let s = subgroupMax(v);
     if (sg_lane == 0u) { wg_red[lid / sg_size] = s; }
@@ -249,6 +230,19 @@ fn wg_max(lid: u32, v: f32) -> f32 {
     for (var i = 1u; i < n; i++) { t = max(t, wg_red[i]); }
     workgroupBarrier();
     return t;
+}
+`
+
+// reduceRows is for either reduction library: rg_sumr sums a GEMV's
+// per-row accumulators over the row group, TR activation rows in the lanes
+// of a vec4, reduced as one value when TR is 1 (decode: a quarter of the
+// shuffles).
+const reduceRows = `
+fn rg_sumr(lid: u32, v: vec4<f32>) -> vec4<f32> {
+    if (TR == 1u) {
+        return vec4<f32>(rg_sum1(lid, v.x), 0.0, 0.0, 0.0);
+    }
+    return rg_sum4(lid, v);
 }
 `
 
@@ -398,6 +392,7 @@ func (s shader) source() (string, error) {
 		} else {
 			b.WriteString(reduceShared)
 		}
+		b.WriteString(reduceRows)
 	}
 	if s.hasWeight {
 		unit := s.unit
