@@ -95,7 +95,24 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
                 }
             } else {
                 let kb = ((slot_base + kp % P.cache_len) * P.kv_heads + kvh) * hd4;
-                for (var d = part; d < hd4; d += G) {
+                // Eight loads a round, all in flight together (a loop of
+                // one load a step waits out each load's latency in turn).
+                var d = part;
+                for (; d + 7u * G < hd4; d += 8u * G) {
+                    let k0 = KC[kb + d];
+                    let k1 = KC[kb + d + G];
+                    let k2 = KC[kb + d + 2u * G];
+                    let k3 = KC[kb + d + 3u * G];
+                    let k4 = KC[kb + d + 4u * G];
+                    let k5 = KC[kb + d + 5u * G];
+                    let k6 = KC[kb + d + 6u * G];
+                    let k7 = KC[kb + d + 7u * G];
+                    qk += dot(q_sh[d], vec4<f32>(k0)) + dot(q_sh[d + G], vec4<f32>(k1))
+                        + dot(q_sh[d + 2u * G], vec4<f32>(k2)) + dot(q_sh[d + 3u * G], vec4<f32>(k3))
+                        + dot(q_sh[d + 4u * G], vec4<f32>(k4)) + dot(q_sh[d + 5u * G], vec4<f32>(k5))
+                        + dot(q_sh[d + 6u * G], vec4<f32>(k6)) + dot(q_sh[d + 7u * G], vec4<f32>(k7));
+                }
+                for (; d < hd4; d += G) {
                     qk += dot(q_sh[d], vec4<f32>(KC[kb + d]));
                 }
             }

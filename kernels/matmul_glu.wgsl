@@ -27,6 +27,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     let n = (g % ntiles) * NR + lid / RS;
     let r0 = (g / ntiles) * TR;
     let lane = lid & (RS - 1u);
+    let part = lane & (WP - 1u);
     let live = n < P.n && r0 < P.rows;
     let nr = select(0u, min(TR, P.rows - r0), live);
     var ag = vec4<f32>(0.0);
@@ -34,12 +35,12 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     if (live) {
         let grow = P.wbase + n * P.row_bytes;
         let urow = P.wbase2 + n * P.row_bytes;
-        for (var u = lane; u < P.units; u += RS) {
+        for (var u = lane / WP; u < P.units; u += RS / WP) {
             for (var t = 0u; t < TR; t++) {
                 if (t < nr) {
                     let xb = (r0 + t) * P.k + u * UNIT;
-                    ag[t] += wdot(grow, u, xb);
-                    au[t] += wdot2(urow, u, xb);
+                    ag[t] += wdot(grow, u, part, xb);
+                    au[t] += wdot2(urow, u, part, xb);
                 }
             }
         }

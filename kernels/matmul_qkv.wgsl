@@ -24,6 +24,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     let n = (g % ntiles) * NR + lid / RS;
     let r0 = (g / ntiles) * TR;
     let lane = lid & (RS - 1u);
+    let part = lane & (WP - 1u);
     let live = n < total && r0 < P.rows;
     // Which weight this row group reads, and its row there.
     var which = 0u;
@@ -40,16 +41,16 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     if (live) {
         let base = select(select(P.wbase + row * P.row_bytes, P.wbase2 + row * P.row_bytes2, which == 1u),
                           P.wbase3 + row * P.row_bytes3, which == 2u);
-        for (var u = lane; u < P.units; u += RS) {
+        for (var u = lane / WP; u < P.units; u += RS / WP) {
             for (var t = 0u; t < TR; t++) {
                 if (t < nr) {
                     let xb = (r0 + t) * P.k + u * UNIT;
                     if (which == 0u) {
-                        acc[t] += wdot(base, u, xb);
+                        acc[t] += wdot(base, u, part, xb);
                     } else if (which == 1u) {
-                        acc[t] += wdot2(base, u, xb);
+                        acc[t] += wdot2(base, u, part, xb);
                     } else {
-                        acc[t] += wdot3(base, u, xb);
+                        acc[t] += wdot3(base, u, part, xb);
                     }
                 }
             }

@@ -1,9 +1,13 @@
 // Post-norm, residual add and the next pre-norm in one pass (Gemma 2/3's
 // sandwich norms): A = A + norm(B)·w1 in place (norm(B) rounded to the
 // activation type first, as the unfused norm would store it), then
-// Out = norm(A)·w2' from the stored A, w2' = w2 or 1 + w2. Loads go four
-// at a time, as in rmsnorm.wgsl, and up to 4·NV values per invocation stay
-// in registers between the passes.
+// Out = norm(A)·w2' from the stored A, w2' = w2 or 1 + w2.
+//
+// A launch of one row is all latency: every load it needs (B, A, w1, w2)
+// is issued up front, before the first reduction, four at a time into
+// registers (NV quads per invocation, rows up to 4·WG·NV elements: a loop of
+// constant trip count, unrolled, so the arrays stay in registers); longer
+// rows read the rest as they go.
 const WG: u32 = 256u;
 const NV: u32 = 4u;
 
@@ -14,12 +18,40 @@ const NV: u32 = 4u;
 @group(0) @binding(4) var<storage, read> W2: array<f32>;
 @group(0) @binding(5) var<storage, read_write> Out: array<ACT>;
 
-fn bv(base: u32, i: u32) -> f32 {
-    return select(0.0, f32(B[base + min(i, P.n - 1u)]), i < P.n);
+// Element i (of a row at base) of each input, 0 past the row's end.
+fn bv(base: u32, i: u32) -> f32 { return select(0.0, f32(B[base + min(i, P.n - 1u)]), i < P.n); }
+fn av(base: u32, i: u32) -> f32 { return select(0.0, f32(A[base + min(i, P.n - 1u)]), i < P.n); }
+fn w1v(i: u32) -> f32 { return select(0.0, W1[min(i, P.n - 1u)], i < P.n); }
+fn w2v(i: u32) -> f32 { return select(0.0, W2[min(i, P.n - 1u)], i < P.n); }
+
+// The quads an invocation owns: elements i0, i0+WG, i0+2WG, i0+3WG.
+fn qb(base: u32, i0: u32) -> vec4<f32> { return vec4<f32>(bv(base, i0), bv(base, i0 + WG), bv(base, i0 + 2u * WG), bv(base, i0 + 3u * WG)); }
+fn qa(base: u32, i0: u32) -> vec4<f32> { return vec4<f32>(av(base, i0), av(base, i0 + WG), av(base, i0 + 2u * WG), av(base, i0 + 3u * WG)); }
+fn qw1(i0: u32) -> vec4<f32> { return vec4<f32>(w1v(i0), w1v(i0 + WG), w1v(i0 + 2u * WG), w1v(i0 + 3u * WG)); }
+fn qw2(i0: u32) -> vec4<f32> { return vec4<f32>(w2v(i0), w2v(i0 + WG), w2v(i0 + 2u * WG), w2v(i0 + 3u * WG)); }
+
+// s = A + round(b·inv1·w1) for the quad at i0, stored to A; returns the
+// stored values (0 past the end).
+fn add_quad(base: u32, i0: u32, b: vec4<f32>, a: vec4<f32>, w1: vec4<f32>, inv1: f32) -> vec4<f32> {
+    var s = vec4<f32>(0.0);
+    for (var k = 0u; k < 4u; k++) {
+        let i = i0 + k * WG;
+        if (i < P.n) {
+            let v = ACT(a[k] + f32(ACT(b[k] * inv1 * w1[k])));
+            A[base + i] = v;
+            s[k] = f32(v);
+        }
+    }
+    return s;
 }
 
-fn quad(base: u32, i0: u32) -> vec4<f32> {
-    return vec4<f32>(bv(base, i0), bv(base, i0 + WG), bv(base, i0 + 2u * WG), bv(base, i0 + 3u * WG));
+fn out_quad(base: u32, i0: u32, s: vec4<f32>, w2: vec4<f32>, inv2: f32, one: f32) {
+    for (var k = 0u; k < 4u; k++) {
+        let i = i0 + k * WG;
+        if (i < P.n) {
+            Out[base + i] = ACT(s[k] * inv2 * (w2[k] + one));
+        }
+    }
 }
 
 @compute @workgroup_size(256)
@@ -31,63 +63,41 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         return;
     }
     let base = r * P.n;
-    var keep: array<vec4<f32>, NV>;
+    let kept = NV * 4u * WG;
+    var kb: array<vec4<f32>, NV>;
+    var ka: array<vec4<f32>, NV>;
+    var k1: array<vec4<f32>, NV>;
+    var k2: array<vec4<f32>, NV>;
     var ss = 0.0;
-    var c = 0u;
-    for (var i0 = lid; i0 < P.n; i0 += 4u * WG) {
-        let v = quad(base, i0);
-        if (c < NV) {
-            keep[c] = v;
-        }
-        c++;
+    for (var c = 0u; c < NV; c++) {
+        let i0 = lid + c * 4u * WG;
+        kb[c] = qb(base, i0);
+        ka[c] = qa(base, i0);
+        k1[c] = qw1(i0);
+        k2[c] = qw2(i0);
+        ss += dot(kb[c], kb[c]);
+    }
+    for (var i0 = lid + kept; i0 < P.n; i0 += 4u * WG) {
+        let v = qb(base, i0);
         ss += dot(v, v);
     }
     let inv1 = 1.0 / sqrt(wg_sum(lid, ss) / f32(P.n) + P.eps);
     ss = 0.0;
-    c = 0u;
-    for (var i0 = lid; i0 < P.n; i0 += 4u * WG) {
-        var v: vec4<f32>;
-        if (c < NV) {
-            v = keep[c];
-        } else {
-            v = quad(base, i0);
-        }
-        for (var k = 0u; k < 4u; k++) {
-            let i = i0 + k * WG;
-            if (i < P.n) {
-                let h = f32(ACT(v[k] * inv1 * W1[i]));
-                let s = ACT(f32(A[base + i]) + h);
-                A[base + i] = s;
-                v[k] = f32(s);
-            } else {
-                v[k] = 0.0;
-            }
-        }
-        if (c < NV) {
-            keep[c] = v;
-        }
-        c++;
-        ss += dot(v, v);
+    for (var c = 0u; c < NV; c++) {
+        ka[c] = add_quad(base, lid + c * 4u * WG, kb[c], ka[c], k1[c], inv1);
+        ss += dot(ka[c], ka[c]);
+    }
+    for (var i0 = lid + kept; i0 < P.n; i0 += 4u * WG) {
+        let s = add_quad(base, i0, qb(base, i0), qa(base, i0), qw1(i0), inv1);
+        ss += dot(s, s);
     }
     let inv2 = 1.0 / sqrt(wg_sum(lid, ss) / f32(P.n) + P.eps);
     let one = select(0.0, 1.0, P.add_one != 0u);
-    c = 0u;
-    for (var i0 = lid; i0 < P.n; i0 += 4u * WG) {
-        var v: vec4<f32>;
-        if (c < NV) {
-            v = keep[c];
-        } else {
-            // Each invocation reads back only the elements it wrote itself.
-            for (var k = 0u; k < 4u; k++) {
-                v[k] = f32(A[base + min(i0 + k * WG, P.n - 1u)]);
-            }
-        }
-        c++;
-        for (var k = 0u; k < 4u; k++) {
-            let i = i0 + k * WG;
-            if (i < P.n) {
-                Out[base + i] = ACT(v[k] * inv2 * (W2[i] + one));
-            }
-        }
+    for (var c = 0u; c < NV; c++) {
+        out_quad(base, lid + c * 4u * WG, ka[c], k2[c], inv2, one);
+    }
+    for (var i0 = lid + kept; i0 < P.n; i0 += 4u * WG) {
+        // Each invocation reads back only the elements it wrote itself.
+        out_quad(base, i0, qa(base, i0), qw2(i0), inv2, one);
     }
 }

@@ -1,14 +1,14 @@
-// wdot for Q5_0 (see weight_q5_0.wgsl): d·Σ (q − 16)·x, the fifth bits of
-// four elements spread to bit 4 of their bytes.
-fn wdot(row: u32, u: u32, xb: u32) -> f32 {
+// wdot for Q5_0 (see weight_q5_0.wgsl): d·Σ (q − 16)·x, four elements a
+// step (steps 0–3 the low nibbles of words 0–3, 4–7 the high ones: elements
+// 4j..4j+3 either way), their fifth bits spread to bit 4 of each byte.
+fn wdot(row: u32, u: u32, p: u32, xb: u32) -> f32 {
     let base = row + 22u * u;
     let qh = w_u32(base + 2u);
     var a = 0.0;
-    for (var j = 0u; j < 4u; j++) {
-        let q = w_u32(base + 6u + 4u * j);
-        let lo = (q & 0x0f0f0f0fu) | spread4(qh >> (4u * j));
-        let hi = ((q >> 4u) & 0x0f0f0f0fu) | spread4(qh >> (4u * j + 16u));
-        a += dot(xv4(xb + 4u * j), ubytes(lo) - 16.0) + dot(xv4(xb + 16u + 4u * j), ubytes(hi) - 16.0);
+    for (var j = p; j < 8u; j += WP) {
+        let q = w_u32(base + 6u + 4u * (j & 3u));
+        let v = ((q >> (4u * (j >> 2u))) & 0x0f0f0f0fu) | spread4(qh >> (4u * j));
+        a += dot(xv4(xb + 4u * j), ubytes(v) - 16.0);
     }
     return w_f16(base) * a;
 }

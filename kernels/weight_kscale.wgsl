@@ -1,9 +1,8 @@
-// Shared by the Q4_K and Q5_K weight files, whose super-blocks (144 and 176
-// bytes) keep every row 4-byte aligned: k_scale_min unpacks sub-block s's
-// 6-bit scale and min from the 12 scale bytes in words sw..sw+2 of W
-// (llama.cpp's get_scale_min_k4 packing), three word loads for all of them.
-fn k_scale_min(sw: u32, s: u32) -> vec2<u32> {
-    var q = array<u32, 3>(W[sw], W[sw + 1u], W[sw + 2u]);
+// Shared by the Q4_K and Q5_K weight files: k_scale_min unpacks sub-block
+// s's 6-bit scale and min from the 12 scale bytes q (three words: bytes 4–15
+// of the super-block, after d and dmin; llama.cpp's get_scale_min_k4
+// packing).
+fn k_scale_min(q: vec3<u32>, s: u32) -> vec2<u32> {
     // Byte i of the scales is q[i / 4] >> (8 · (i % 4)).
     let lo = (q[s >> 2u] >> (8u * (s & 3u))) & 0xffu;         // byte s (s < 4) or s (s ≥ 4: the high bits' source)
     let hi = (q[(s + 4u) >> 2u] >> (8u * (s & 3u))) & 0xffu;  // byte s + 4

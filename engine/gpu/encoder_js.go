@@ -17,6 +17,8 @@ type Encoder struct {
 	pass safejs.Value
 	open bool
 	err  error
+	// timer, when set, times the next pass (TimePass); resolved at Submit.
+	timer, timed *PassTimer
 }
 
 // NewEncoder starts a command encoder.
@@ -33,7 +35,13 @@ func (e *Encoder) Dispatch(p *ComputePipeline, groups []*BindGroup, x, y, z uint
 		return
 	}
 	if !e.open {
-		if e.pass, e.err = e.enc.Call("beginComputePass"); e.err != nil {
+		var desc []any
+		if e.timer != nil {
+			desc = append(desc, map[string]any{"timestampWrites": map[string]any{
+				"querySet": e.timer.set, "beginningOfPassWriteIndex": 0, "endOfPassWriteIndex": 1}})
+			e.timed, e.timer = e.timer, nil
+		}
+		if e.pass, e.err = e.enc.Call("beginComputePass", desc...); e.err != nil {
 			return
 		}
 		e.open = true
@@ -73,6 +81,9 @@ func (e *Encoder) endPass() {
 // through Device.Scope.
 func (e *Encoder) Submit() error {
 	e.endPass()
+	if e.err == nil && e.timed != nil {
+		_, e.err = e.enc.Call("resolveQuerySet", e.timed.set, 0, 2, e.timed.resolve.v, 0)
+	}
 	if e.err != nil {
 		return fmt.Errorf("gpu: encoding: %w", e.err)
 	}

@@ -294,3 +294,46 @@ func TestStandaloneKernelsCompile(t *testing.T) {
 		})
 	}
 }
+
+// TestPassTimer times a pass on the GPU where the adapter offers
+// timestamp-query, and refuses on a device opened without it.
+func TestPassTimer(t *testing.T) {
+	plain, ctx := testDevice(t)
+	if !plain.HasFeature(FeatureTimestampQuery) {
+		_, err := plain.NewPassTimer()
+		require.ErrorContains(t, err, FeatureTimestampQuery)
+	}
+	d, err := Open(ctx, Options{OptionalFeatures: []string{FeatureTimestampQuery}})
+	require.NoError(t, err)
+	if !d.HasFeature(FeatureTimestampQuery) {
+		t.Skipf("the adapter (%s) offers no %s", d.Info.Adapter.Description, FeatureTimestampQuery)
+	}
+	timer, err := d.NewPassTimer()
+	require.NoError(t, err)
+	defer timer.Destroy()
+	k := newBinaryKernel(t, d, ctx, "add")
+	const n = 1 << 22 // long enough for Dawn's 100 µs timestamp rounding
+	ab, err := d.CreateBuffer("a", 4*n, UsageStorage)
+	require.NoError(t, err)
+	defer ab.Destroy()
+	ob, err := d.CreateBuffer("out", 4*n, UsageStorage)
+	require.NoError(t, err)
+	defer ob.Destroy()
+	pb, err := d.CreateBufferFrom("params", u32Bytes(n), UsageUniform)
+	require.NoError(t, err)
+	defer pb.Destroy()
+	g, err := d.CreateBindGroup("g", k.layout, pb.Binding(), ab.Binding(), ab.Binding(), ob.Binding())
+	require.NoError(t, err)
+	x, y := Grid(n, 64, uint32(d.Info.Limit("maxComputeWorkgroupsPerDimension")))
+	enc := d.NewEncoder("timed")
+	enc.TimePass(timer)
+	for range 4 {
+		enc.Dispatch(k.pipe, []*BindGroup{g}, x, y, 1)
+	}
+	require.NoError(t, enc.Submit())
+	elapsed, err := timer.Elapsed(ctx, d)
+	require.NoError(t, err)
+	t.Logf("4 adds of %d floats: %v on the GPU", n, elapsed)
+	assert.Greater(t, elapsed, time.Duration(0))
+	assert.Less(t, elapsed, time.Minute)
+}

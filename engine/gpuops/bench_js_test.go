@@ -3,17 +3,21 @@
 package gpuops
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/doppler-engine/doppler/engine/dtype"
+	"github.com/doppler-engine/doppler/engine/gpu"
 	"github.com/stretchr/testify/require"
 )
 
-// benchTimer times iters encodings of ds in one submission, best of three,
-// after a warm-up run (pipeline compiles): seconds per iteration.
+// benchTimer times iters encodings of ds in one submission (one compute
+// pass), best of three, after a warm-up run (pipeline compiles): seconds per
+// iteration, by the pass's GPU timestamps where the device has
+// timestamp-query, else by the wall clock from encoding to completion.
 type benchTimer func(label string, iters int, ds ...*Dispatch) float64
 
 // forBenchContexts runs f on the real GPU (DOPPLER_GPUOPS_BENCH=1; skipped
@@ -24,7 +28,7 @@ func forBenchContexts(t *testing.T, f func(prec Precision, c *Context, timeIt be
 		t.Skip("set DOPPLER_GPUOPS_BENCH=1 to time kernels at model sizes")
 	}
 	d := testDevice(t)
-	t.Logf("device: %s", d.Info.String())
+	t.Logf("device: %s (GPU timestamps: %v)", d.Info.String(), d.HasFeature(gpu.FeatureTimestampQuery))
 	for _, prec := range []Precision{F32, F16} {
 		if prec == F16 && !d.HasFeature("shader-f16") {
 			continue
@@ -33,10 +37,20 @@ func forBenchContexts(t *testing.T, f func(prec Precision, c *Context, timeIt be
 		f(prec, c, func(label string, iters int, ds ...*Dispatch) float64 {
 			run(t, c, ds...)
 			require.NoError(t, c.Dev.Done(testCtx(t)))
+			var timer *gpu.PassTimer
+			if d.HasFeature(gpu.FeatureTimestampQuery) {
+				var err error
+				timer, err = d.NewPassTimer()
+				require.NoError(t, err)
+				defer timer.Destroy()
+			}
 			best := 1e9
 			for rep := 0; rep < 3; rep++ {
 				start := time.Now()
 				enc := c.Dev.NewEncoder("bench")
+				if timer != nil {
+					enc.TimePass(timer)
+				}
 				for i := 0; i < iters; i++ {
 					for _, x := range ds {
 						x.Encode(enc)
@@ -44,7 +58,13 @@ func forBenchContexts(t *testing.T, f func(prec Precision, c *Context, timeIt be
 				}
 				require.NoError(t, enc.Submit())
 				require.NoError(t, c.Dev.Done(testCtx(t)))
-				best = min(best, time.Since(start).Seconds()/float64(iters))
+				sec := time.Since(start).Seconds()
+				if timer != nil {
+					gpuTime, err := timer.Elapsed(testCtx(t), d)
+					require.NoError(t, err)
+					sec = gpuTime.Seconds()
+				}
+				best = min(best, sec/float64(iters))
 			}
 			return best
 		})
@@ -56,70 +76,7 @@ func TestBenchKernels(t *testing.T) {
 	forBenchContexts(t, func(prec Precision, c *Context, timeIt benchTimer) {
 		r := rand.New(rand.NewPCG(1, 2))
 		bufs := newBuffers(t, c)
-		randBytes := func(n int) []byte {
-			b := make([]byte, n)
-			for i := 0; i < n; i += 8 {
-				v := r.Uint64()
-				for j := i; j < min(i+8, n); j++ {
-					b[j] = byte(v >> (8 * (j - i)))
-				}
-			}
-			// Keep f16/bf16 scales finite: clear the top exponent bits of every other byte.
-			for i := 1; i < n; i += 2 {
-				b[i] &= 0x3b
-			}
-			return b
-		}
-		newWeight := func(typ dtype.DType, in, out int) Weight {
-			return NewWeight(typ, in, out, bufs.raw(randBytes(int(NewWeight(typ, in, out, nil).RowBytes())*out)))
-		}
-		// Decode GEMVs at our models' shapes, timed at every lanes-per-row
-		// setting (0: gemvLanes's choice) to tune gemvLanes.
-		for _, tc := range []struct {
-			typ     dtype.DType
-			in, out int
-			glu     bool
-		}{
-			{dtype.Q4_K, 2304, 9216, true}, {dtype.Q4_K, 9216, 2304, false}, {dtype.Q4_K, 2048, 2304, false},
-			{dtype.Q4_K, 2304, 256000, false}, {dtype.Q6_K, 9216, 2304, false}, {dtype.Q4_K, 1024, 640, false},
-			{dtype.Q8_0, 640, 262144, false}, {dtype.Q8_0, 2048, 640, false}, {dtype.Q8_0, 640, 2048, true},
-			{dtype.Q5_0, 1152, 6912, true}, {dtype.F16, 2304, 2048, false}, {dtype.Q4_K, 4096, 14336, false},
-		} {
-			w := newWeight(tc.typ, tc.in, tc.out)
-			var up Weight
-			if tc.glu {
-				up = newWeight(tc.typ, tc.in, tc.out)
-			}
-			x := bufs.act(randFloats(r, tc.in, 1))
-			y := bufs.actOut(tc.out)
-			m, err := NewMatMul(testCtx(t), c, tc.typ)
-			require.NoError(t, err)
-			m2 := NewMatMul2(c, tc.typ)
-			for i, lanes := range []int{0, 16, 32, 64, 128} {
-				gemvLanesFixed = lanes
-				var disp *Dispatch
-				if tc.glu {
-					disp, err = m2.PrepareGLU(testCtx(t), w, up, x.Binding(), y.Binding(), 1, GELUTanh)
-				} else {
-					disp, err = m.Prepare(w, x.Binding(), y.Binding(), 1)
-				}
-				gemvLanesFixed = 0
-				require.NoError(t, err)
-				if i == 0 {
-					timeIt("gemv", 20, disp) // the first timing after a large upload runs slow
-				}
-				sec := timeIt("gemv", 20, disp)
-				bytes := float64(w.RowBytes()) * float64(tc.out)
-				if tc.glu {
-					bytes *= 2
-				}
-				if lanes == 0 {
-					lanes = -gemvLanes(tc.in/matmulUnit(tc.typ, tc.in), tc.out)
-				}
-				t.Logf("%v gemv %v %dx%d glu=%v lanes %d: %.1f µs, %.0f GB/s", prec, tc.typ, tc.in, tc.out, tc.glu, lanes, sec*1e6, bytes/sec/1e9)
-				disp.Release()
-			}
-		}
+		newWeight := benchWeights(r, bufs)
 		for _, tc := range []struct {
 			typ           dtype.DType
 			rows, in, out int
@@ -158,5 +115,163 @@ func TestBenchKernels(t *testing.T) {
 			SampleParams{Temperature: 0.8, TopK: 40, TopP: 0.95, RepeatPenalty: 1.1, Seed: 1})
 		require.NoError(t, err)
 		t.Logf("%v sample vocab %d: %.3f ms", prec, vocab, timeIt("sample", 20, sd.Dispatch)*1e3)
+	})
+}
+
+// benchWeights makes random weights of a dtype and shape (scales kept finite).
+func benchWeights(r *rand.Rand, bufs *buffers) func(typ dtype.DType, in, out int) Weight {
+	randBytes := func(n int) []byte {
+		b := make([]byte, n)
+		for i := 0; i < n; i += 8 {
+			v := r.Uint64()
+			for j := i; j < min(i+8, n); j++ {
+				b[j] = byte(v >> (8 * (j - i)))
+			}
+		}
+		// Keep f16/bf16 scales finite: clear the top exponent bits of every other byte.
+		for i := 1; i < n; i += 2 {
+			b[i] &= 0x3b
+		}
+		return b
+	}
+	return func(typ dtype.DType, in, out int) Weight {
+		return NewWeight(typ, in, out, bufs.raw(randBytes(int(NewWeight(typ, in, out, nil).RowBytes())*out)))
+	}
+}
+
+// TestBenchGEMV times the decode GEMVs (one activation row) at our models'
+// shapes for each lanes-per-row (RS) and lanes-per-unit (WP) setting, to
+// tune gemvLanes and gemvParts. Each launch reads its own copy of the
+// weights (copies enough to overflow a 50 MB L2, as a model's layers do)
+// and the time is marginal: (time of 4n launches − time of n) / 3n, so the
+// submission's fixed cost drops out.
+func TestBenchGEMV(t *testing.T) {
+	forBenchContexts(t, func(prec Precision, c *Context, timeIt benchTimer) {
+		r := rand.New(rand.NewPCG(1, 2))
+		for _, tc := range []struct {
+			typ     dtype.DType
+			in, out int
+			glu     bool
+			model   string
+		}{
+			{dtype.Q4_K, 2304, 9216, true, "gemma2-2b gate/up"}, {dtype.Q4_K, 9216, 2304, false, "gemma2-2b down"},
+			{dtype.Q6_K, 9216, 2304, false, "gemma2-2b down"}, {dtype.Q4_K, 2048, 2304, false, "gemma2-2b o"},
+			{dtype.Q4_K, 2304, 4096, false, "gemma2-2b q+k+v"}, {dtype.Q6_K, 2304, 256000, false, "gemma2-2b LM head"},
+			{dtype.Q8_0, 2304, 9216, true, "gemma2-2b q8_0 gate/up"}, {dtype.F16, 2304, 9216, true, "gemma2-2b f16 gate/up"},
+			{dtype.Q4_K, 1024, 3072, true, "qwen3-0.6b gate/up"}, {dtype.Q5_0, 1152, 6912, true, "gemma3-1b gate/up"},
+			{dtype.Q5_0, 640, 2048, true, "gemma3-270m gate/up"}, {dtype.Q8_0, 640, 262144, false, "gemma3-270m LM head"},
+			{dtype.Q5_0, 640, 262144, false, "gemma3-270m q4_k_m LM head"}, {dtype.Q5_K, 2304, 9216, true, "Q5_K gate/up"},
+			{dtype.Q4_K, 2304, 256000, false, "gemma2-2b q4_k_m LM head"}, {dtype.Q8_0, 640, 1536, false, "gemma3-270m q+k+v"},
+			{dtype.Q8_0, 1024, 640, false, "gemma3-270m o"}, {dtype.Q8_0, 2048, 640, false, "gemma3-270m down"},
+			{dtype.Q8_0, 640, 2048, true, "gemma3-270m q8_0 gate/up"},
+		} {
+			t.Run(fmt.Sprintf("%v_%dx%d", tc.typ, tc.in, tc.out), func(t *testing.T) {
+				bufs := newBuffers(t, c) // released after each shape
+				newWeight := benchWeights(r, bufs)
+				bytes := float64(NewWeight(tc.typ, tc.in, tc.out, nil).RowBytes()) * float64(tc.out)
+				if tc.glu {
+					bytes *= 2
+				}
+				copies := min(8, max(1, int(160e6/bytes)+1))
+				type pair struct{ w, up Weight }
+				ws := make([]pair, copies)
+				for i := range ws {
+					ws[i].w = newWeight(tc.typ, tc.in, tc.out)
+					if tc.glu {
+						ws[i].up = newWeight(tc.typ, tc.in, tc.out)
+					}
+				}
+				x := bufs.act(randFloats(r, tc.in, 1))
+				y := bufs.actOut(tc.out)
+				m, err := NewMatMul(testCtx(t), c, tc.typ)
+				require.NoError(t, err)
+				m2 := NewMatMul2(c, tc.typ)
+				parts := []int{0}
+				if tc.typ.Quantized() {
+					parts = []int{0, 1, 2, 4, 8}
+				}
+				// Two rounds over every setting, the faster time of each counts:
+				// the first timings after the uploads ran up to 2× slow.
+				type setting struct{ lanes, parts int }
+				var settings []setting
+				for _, lanes := range []int{0, 16, 32, 64, 128} {
+					for _, wp := range parts {
+						if (wp <= lanes || lanes == 0) && wp <= gemvMaxParts(tc.typ) {
+							settings = append(settings, setting{lanes, wp})
+						}
+					}
+				}
+				times := make([]float64, len(settings))
+				shapes := make([]gemvShape, len(settings))
+				for round := 0; round < 2; round++ {
+					for i, st := range settings {
+						gemvLanesFixed, gemvPartsFixed = st.lanes, st.parts
+						shapes[i] = newGemvShape(matmulUnit(tc.typ, tc.in), tc.in/matmulUnit(tc.typ, tc.in), tc.out, 1, tc.typ)
+						ds := make([]*Dispatch, copies)
+						for j, p := range ws {
+							if tc.glu {
+								ds[j], err = m2.PrepareGLU(testCtx(t), p.w, p.up, x.Binding(), y.Binding(), 1, GELUTanh)
+							} else {
+								ds[j], err = m.Prepare(p.w, x.Binding(), y.Binding(), 1)
+							}
+							require.NoError(t, err)
+						}
+						gemvLanesFixed, gemvPartsFixed = 0, 0
+						n := max(1, 16/copies)
+						t1 := timeIt("gemv", n, ds...) * float64(n)
+						t4 := timeIt("gemv", 4*n, ds...) * float64(4*n)
+						sec := (t4 - t1) / float64(3*n*copies)
+						if round == 0 || sec < times[i] {
+							times[i] = sec
+						}
+						for _, d := range ds {
+							d.Release()
+						}
+					}
+				}
+				best, bestAt := 1e9, ""
+				for i, st := range settings {
+					mark := ""
+					if st.lanes == 0 && st.parts == 0 {
+						mark = " (default)"
+					}
+					at := fmt.Sprintf("lanes %d parts %d", shapes[i].lanes, shapes[i].parts)
+					if times[i] < best {
+						best, bestAt = times[i], at
+					}
+					t.Logf("%v gemv %v %dx%d glu=%v (%s) %s%s: %.1f µs, %.0f GB/s", prec, tc.typ, tc.in, tc.out, tc.glu, tc.model,
+						at, mark, times[i]*1e6, bytes/times[i]/1e9)
+				}
+				t.Logf("%v gemv %v %dx%d glu=%v (%s) best: %s, %.1f µs, %.0f GB/s", prec, tc.typ, tc.in, tc.out, tc.glu, tc.model,
+					bestAt, best*1e6, bytes/best/1e9)
+			})
+		}
+	})
+}
+
+// TestBenchLaunch times the smallest launches of a decode step, back to
+// back in one pass (each depends on the one before, as in the step): what a
+// launch costs the GPU beyond its work.
+func TestBenchLaunch(t *testing.T) {
+	forBenchContexts(t, func(prec Precision, c *Context, timeIt benchTimer) {
+		r := rand.New(rand.NewPCG(1, 2))
+		bufs := newBuffers(t, c)
+		norm, err := NewRMSNorm(testCtx(t), c)
+		require.NoError(t, err)
+		elt, err := NewEltwise(testCtx(t), c)
+		require.NoError(t, err)
+		for _, n := range []int{640, 2304} {
+			a, b := bufs.act(randFloats(r, n, 1)), bufs.act(randFloats(r, n, 1))
+			w1, w2 := bufs.raw(f32Bytes(randFloats(r, n, 1))), bufs.raw(f32Bytes(randFloats(r, n, 1)))
+			out := bufs.actOut(n)
+			pre, err := norm.PrepareNormAdd(a.Binding(), b.Binding(), w1.Binding(), w2.Binding(), out.Binding(), NormParams{Rows: 1, N: n, Eps: 1e-6, OnePlus: true})
+			require.NoError(t, err)
+			add, err := elt.PrepareAdd(a.Binding(), b.Binding(), out.Binding(), n)
+			require.NoError(t, err)
+			t.Logf("%v launch rmsnorm_add_pre n=%d: %.2f µs", prec, n, timeIt("launch", 200, pre)*1e6)
+			t.Logf("%v launch add n=%d: %.2f µs", prec, n, timeIt("launch", 200, add)*1e6)
+			pre.Release()
+			add.Release()
+		}
 	})
 }

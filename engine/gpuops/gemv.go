@@ -1,11 +1,76 @@
 package gpuops
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/doppler-engine/doppler/engine/dtype"
+)
 
 // The decode GEMVs (kernels/matmul.wgsl, matmul_glu.wgsl, matmul_qkv.wgsl)
-// give each weight row RS invocations that stride over its units, NR =
-// 256 / RS rows per workgroup, and TR activation rows (gemvActRows).
+// give each weight row RS invocations that stride over its units, WP of
+// them to a unit, NR = 256 / RS rows per workgroup, and TR activation rows
+// (gemvActRows).
 const gemvWG = 256
+
+// gemvShape is a GEMV kernel's RS, TR and WP.
+type gemvShape struct{ lanes, tr, parts int }
+
+// newGemvShape picks the shape for n weight rows of units units of unit
+// elements, rows activation rows and weights of types (one per weight the
+// kernel reads).
+func newGemvShape(unit, units, n, rows int, types ...dtype.DType) gemvShape {
+	s := gemvShape{lanes: gemvLanes(types[0], units, n), tr: gemvActRows(rows), parts: 1}
+	if unit == 32 { // block types: wdot's unit is 8 steps
+		s.parts = 8
+		for _, t := range types {
+			s.parts = min(s.parts, gemvParts(t, n))
+		}
+		s.parts = min(s.parts, s.lanes)
+	}
+	return s
+}
+
+// gemvMaxParts is the most invocations a unit of t can be shared by: the
+// vector-read types split it in two halves, the others in 8 steps.
+func gemvMaxParts(t dtype.DType) int {
+	if vec4Weights[t] {
+		return 2
+	}
+	return 8
+}
+
+func (s gemvShape) consts() map[string]string {
+	return map[string]string{"RS": fmt.Sprintf("%du", s.lanes), "TR": fmt.Sprintf("%du", s.tr), "WP": fmt.Sprintf("%du", s.parts)}
+}
+
+// gemvPartsFixed, when non-zero, overrides gemvParts (kernel timing sweeps).
+var gemvPartsFixed = 0
+
+// gemvParts is WP for block-type weights of type t over n rows. On the
+// H200 (TestBenchGEMV, GPU timestamps, weights beyond L2) Q8_0 gained most
+// from neighbouring invocations reading neighbouring words (its 34-byte
+// blocks leave words unaligned: an LM head 640→262144 ran 220 µs at 1, 149
+// at 4); Q4_K, Q5_K and Q6_K from halves (gemma-2-2b's Q4_K down 9216→2304:
+// 44 → 29 µs, its LM head 624 → 386); Q5_0 and Q4_0 ran fastest whole but
+// over an LM head's rows (Q5_0 640→262144: 196 → 158 µs at 4).
+func gemvParts(t dtype.DType, n int) int {
+	p := 1
+	switch {
+	case gemvPartsFixed > 0:
+		p = gemvPartsFixed
+	case t == dtype.Q8_0:
+		p = 4
+	case t == dtype.Q4_K, t == dtype.Q5_K, t == dtype.Q6_K:
+		p = 2
+	case n >= gemvHeadRows:
+		p = 4
+	}
+	return min(p, gemvMaxParts(t))
+}
+
+// gemvHeadRows is the output count from which a GEMV is taken for an LM
+// head (vocabulary-sized).
+const gemvHeadRows = 1 << 16
 
 // gemvActRows is TR for rows activation rows: 1 for a single row (decode
 // of one sequence: a scalar accumulator and a quarter of the reduction's
@@ -17,29 +82,27 @@ func gemvActRows(rows int) int {
 	return 4
 }
 
-// gemvConsts are a GEMV kernel's RS and TR.
-func gemvConsts(lanes, tr int) map[string]string {
-	return map[string]string{"RS": fmt.Sprintf("%du", lanes), "TR": fmt.Sprintf("%du", tr)}
-}
-
 // gemvLanesFixed, when non-zero, overrides gemvLanes (kernel timing sweeps).
 var gemvLanesFixed = 0
 
-// gemvLanes is RS for n weight rows of units units each. On the H200
-// (TestBenchKernels sweeping 8–256 at our models' decode shapes, same run)
-// 32 was best or within a few percent almost everywhere, LM heads included
-// (Q8_0 over 262144 rows: 1.5× faster than at 16); rows of 64 units and more
-// over at most 16384 outputs ran up to 1.6× faster at 64 (an o projection
-// 2048→2304: 23 µs against 39; gemma-2-2b's gate/up with one activation
-// row: 55 against 71): more lanes in flight where the grid is small. 8
-// never won, 128 and 256 never beat 64 by more than the noise.
-func gemvLanes(units, n int) int {
+// gemvLanes is RS for n weight rows of type t of units units each. On the
+// H200 (TestBenchGEMV sweeping 16–128 with each WP at our models' decode
+// shapes) 32 was best or within a few percent almost everywhere; LM heads
+// ran fastest at 16 (Q4_K 2304→256000: 355 µs against 386, Q8_0 640→262144:
+// 125 against 149); rows of 64 units and more over few outputs at 64 (more
+// lanes in flight where the grid is small: gemma-2-2b's o and down
+// projections), and with the word-read types rows of 32 units and more up to
+// 16384 outputs (its Q8_0 gate/up: 43 µs against 49, gemma-3-1b's Q5_0
+// gate/up 48 against 57), where the vector-read types (Q4_K, Q5_K) ran
+// faster at 32 (gemma-2-2b's Q4_K gate/up 36 against 41, q/k/v 11 against
+// 13).
+func gemvLanes(t dtype.DType, units, n int) int {
 	switch {
 	case gemvLanesFixed > 0:
 		return gemvLanesFixed
-	case units <= 16:
+	case n >= gemvHeadRows, units <= 16:
 		return 16
-	case units >= 64 && n <= 1<<14:
+	case units >= 64 && n <= 2560, units >= 32 && n <= 1<<14 && !vec4Weights[t]:
 		return 64
 	}
 	return 32

@@ -22,9 +22,9 @@ type MatMul2 struct {
 }
 
 type matmul2Key struct {
-	kernel    string
-	unit      int
-	lanes, tr int // RS, TR
+	kernel string
+	unit   int
+	gemv   gemvShape
 }
 
 // NewMatMul2 prepares the GLU GEMV for weights of dtype t (compiled on
@@ -33,16 +33,16 @@ func NewMatMul2(c *Context, t dtype.DType) *MatMul2 {
 	return &MatMul2{c: c, t: t, kernels: map[matmul2Key]*kernel{}}
 }
 
-func (m *MatMul2) kernel(ctx context.Context, name string, unit, lanes, tr int, params any) (*kernel, error) {
+func (m *MatMul2) kernel(ctx context.Context, name string, unit int, gs gemvShape, params any) (*kernel, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	key := matmul2Key{name, unit, lanes, tr}
+	key := matmul2Key{name, unit, gs}
 	if k, ok := m.kernels[key]; ok {
 		return k, nil
 	}
 	entries := []gpu.BindingType{gpu.Uniform, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage, gpu.Storage, gpu.ReadOnlyStorage}
 	sh := shader{kernel: name, params: params, weight: m.t, hasWeight: true, more: []dtype.DType{m.t}, reduce: true, xdot: true, unit: unit,
-		consts: gemvConsts(lanes, tr)}
+		consts: gs.consts()}
 	k, err := m.c.compile(ctx, sh, entries...)
 	if err != nil {
 		return nil, err
@@ -60,8 +60,8 @@ func (m *MatMul2) PrepareGLU(ctx context.Context, gate, up Weight, x, y gpu.Bind
 		return nil, err
 	}
 	unit := matmulUnit(m.t, gate.In)
-	lanes := gemvLanes(gate.In/unit, gate.Out)
-	k, err := m.kernel(ctx, "matmul_glu", unit, lanes, gemvActRows(rows), matmulGLUParams{})
+	gs := newGemvShape(unit, gate.In/unit, gate.Out, rows, m.t)
+	k, err := m.kernel(ctx, "matmul_glu", unit, gs, matmulGLUParams{})
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +70,7 @@ func (m *MatMul2) PrepareGLU(ctx context.Context, gate, up Weight, x, y gpu.Bind
 		p := matmulGLUParams{K: uint32(gate.In), N: uint32(ch.rows), Rows: uint32(rows), Units: uint32(gate.In / unit),
 			RowBytes: uint32(gate.RowBytes()), WBase: ch.wbase, WBase2: uc[i].wbase, LdY: uint32(gate.Out),
 			YOff: uint32(ch.rowStart), Act: uint32(act)}
-		if err := d.add(k, p, gemvGroups(ch.rows, rows, lanes), ch.binding, x, y, uc[i].binding); err != nil {
+		if err := d.add(k, p, gemvGroups(ch.rows, rows, gs.lanes), ch.binding, x, y, uc[i].binding); err != nil {
 			d.Release()
 			return nil, err
 		}

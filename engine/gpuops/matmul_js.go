@@ -36,30 +36,30 @@ type MatMul struct {
 // per pipeline).
 func NewMatMul(ctx context.Context, c *Context, t dtype.DType) (*MatMul, error) {
 	m := &MatMul{c: c, t: t, kernels: map[matmulKey]*kernel{}}
-	if _, err := m.kernel(ctx, matmulUnit(t, 4), false, 32, 1); err != nil {
+	if _, err := m.kernel(ctx, matmulUnit(t, 4), false, newGemvShape(matmulUnit(t, 4), 1, 1, 1, t)); err != nil {
 		return nil, err
 	}
 	return m, nil
 }
 
 type matmulKey struct {
-	unit      int
-	tiled     bool
-	lanes, tr int // the GEMV's RS and TR
+	unit  int
+	tiled bool
+	gemv  gemvShape // zero for the tiled kernel
 }
 
-func (m *MatMul) kernel(ctx context.Context, unit int, tiled bool, lanes, tr int) (*kernel, error) {
+func (m *MatMul) kernel(ctx context.Context, unit int, tiled bool, gs gemvShape) (*kernel, error) {
 	if tiled {
-		lanes, tr = 0, 0
+		gs = gemvShape{}
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	key := matmulKey{unit, tiled, lanes, tr}
+	key := matmulKey{unit, tiled, gs}
 	if k, ok := m.kernels[key]; ok {
 		return k, nil
 	}
 	sh := shader{kernel: "matmul", params: matmulParams{}, weight: m.t, hasWeight: true, reduce: true, xdot: true, unit: unit,
-		consts: gemvConsts(lanes, tr)}
+		consts: gs.consts()}
 	if tiled {
 		// xdot for its XT alias: the tiled kernel reads X as vec4 when the unit allows.
 		sh = shader{kernel: "matmul_tiled", params: matmulParams{}, weight: m.t, hasWeight: true, xdot: true, unit: unit}
@@ -86,8 +86,8 @@ func (m *MatMul) Prepare(w Weight, x, y gpu.Binding, rows int) (*Dispatch, error
 	unit := matmulUnit(m.t, w.In)
 	tiled := rows >= TiledMinRows
 	units := w.In / unit
-	lanes := gemvLanes(units, w.Out)
-	k, err := m.kernel(context.Background(), unit, tiled, lanes, gemvActRows(rows))
+	gs := newGemvShape(unit, units, w.Out, rows, m.t)
+	k, err := m.kernel(context.Background(), unit, tiled, gs)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +97,7 @@ func (m *MatMul) Prepare(w Weight, x, y gpu.Binding, rows int) (*Dispatch, error
 			K: uint32(w.In), N: uint32(ch.rows), Rows: uint32(rows), Units: uint32(units),
 			RowBytes: uint32(w.RowBytes()), WBase: ch.wbase, LdY: uint32(w.Out), YOff: uint32(ch.rowStart),
 		}
-		groups := gemvGroups(ch.rows, rows, lanes)
+		groups := gemvGroups(ch.rows, rows, gs.lanes)
 		if tiled {
 			groups = uint32(((ch.rows + tiledCols - 1) / tiledCols) * ((rows + tiledRows - 1) / tiledRows))
 		}

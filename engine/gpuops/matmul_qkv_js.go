@@ -22,8 +22,9 @@ type MatMulQKV struct {
 }
 
 type qkvKey struct {
-	types           [3]dtype.DType
-	unit, lanes, tr int
+	types [3]dtype.DType
+	unit  int
+	gemv  gemvShape
 }
 
 // NewMatMulQKV prepares the kernels (compiled on first use, per dtype triple).
@@ -38,7 +39,7 @@ func (m *MatMulQKV) kernel(ctx context.Context, key qkvKey) (*kernel, error) {
 		return k, nil
 	}
 	sh := shader{kernel: "matmul_qkv", params: matmulQKVParams{}, weight: key.types[0], hasWeight: true,
-		more: key.types[1:], reduce: true, xdot: true, unit: key.unit, consts: gemvConsts(key.lanes, key.tr)}
+		more: key.types[1:], reduce: true, xdot: true, unit: key.unit, consts: key.gemv.consts()}
 	k, err := m.c.compile(ctx, sh, gpu.Uniform, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage, gpu.Storage,
 		gpu.ReadOnlyStorage, gpu.Storage, gpu.ReadOnlyStorage, gpu.Storage)
 	if err != nil {
@@ -57,7 +58,7 @@ func (m *MatMulQKV) Prepare(ctx context.Context, w [3]Weight, x gpu.Binding, y [
 	}
 	total := w[0].Out + w[1].Out + w[2].Out
 	units := w[0].In / unit
-	key := qkvKey{types: [3]dtype.DType{w[0].DType, w[1].DType, w[2].DType}, unit: unit, lanes: gemvLanes(units, total), tr: gemvActRows(rows)}
+	key := qkvKey{types: [3]dtype.DType{w[0].DType, w[1].DType, w[2].DType}, unit: unit, gemv: newGemvShape(unit, units, total, rows, w[0].DType, w[1].DType, w[2].DType)}
 	k, err := m.kernel(ctx, key)
 	if err != nil {
 		return nil, err
@@ -66,7 +67,7 @@ func (m *MatMulQKV) Prepare(ctx context.Context, w [3]Weight, x gpu.Binding, y [
 	p := matmulQKVParams{K: uint32(w[0].In), N: uint32(w[0].Out), N2: uint32(w[1].Out), N3: uint32(w[2].Out),
 		Rows: uint32(rows), Units: uint32(units), RowBytes: uint32(w[0].RowBytes()), RowBytes2: uint32(w[1].RowBytes()),
 		RowBytes3: uint32(w[2].RowBytes()), WBase: ch[0].wbase, WBase2: ch[1].wbase, WBase3: ch[2].wbase}
-	if err := d.add(k, p, gemvGroups(total, rows, key.lanes), ch[0].binding, x, y[0], ch[1].binding, y[1], ch[2].binding, y[2]); err != nil {
+	if err := d.add(k, p, gemvGroups(total, rows, key.gemv.lanes), ch[0].binding, x, y[0], ch[1].binding, y[1], ch[2].binding, y[2]); err != nil {
 		d.Release()
 		return nil, err
 	}

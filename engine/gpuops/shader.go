@@ -46,11 +46,17 @@ var weightFiles = map[dtype.DType]string{
 	dtype.Q6_K: "weight_q6_k",
 }
 
-// wdotFiles hold, per block type, wdot(row, u, xb): the dot product of
-// weight unit u of the row at byte row with the activations at element xb,
-// decoded word by word with no unit kept (the decode GEMVs' inner step).
-// Other types get wdotGeneric.
+// wdotFiles hold wdot(row, u, p, xb): the dot product of weight unit u of
+// the row at byte row with the activations at element xb, decoded word by
+// word with no unit kept (the decode GEMVs' inner step). A block type's
+// unit is 8 steps of four elements; WP invocations share it, part p taking
+// steps p, p+WP, ... so that neighbouring invocations read neighbouring
+// words and activations. Plain types are read in units of 4 (one step, WP
+// 1); units of 1 (rows of odd length) get wdotGeneric.
 var wdotFiles = map[dtype.DType]string{
+	dtype.F32:  "wdot_f32",
+	dtype.F16:  "wdot_f16",
+	dtype.BF16: "wdot_bf16",
 	dtype.Q8_0: "wdot_q8_0",
 	dtype.Q4_0: "wdot_q4_0",
 	dtype.Q5_0: "wdot_q5_0",
@@ -60,7 +66,8 @@ var wdotFiles = map[dtype.DType]string{
 }
 
 const wdotGeneric = `
-fn wdot(row: u32, u: u32, xb: u32) -> f32 {
+fn wdot(row: u32, u: u32, p: u32, xb: u32) -> f32 {
+    if (p != 0u) { return 0.0; }
     var w: array<f32, UNIT>;
     load_unit(row, u, &w);
     return xdot(xb, &w);
@@ -246,20 +253,20 @@ fn rg_sumr(lid: u32, v: vec4<f32>) -> vec4<f32> {
 }
 `
 
-// weightHelpers read the packed weight buffer W (array<u32>, declared by
-// the weight file) at byte offsets; block types have even block sizes, so
-// 16-bit reads never straddle a word.
+// weightHelpers read the packed weight buffer W (declared by the weight
+// file) at byte offsets through w_word (word i; see wordAccess); block types
+// have even block sizes, so 16-bit reads never straddle a word.
 const weightHelpers = `
-fn w_u8(off: u32) -> u32 { return (W[off >> 2u] >> ((off & 3u) * 8u)) & 0xffu; }
-fn w_u16(off: u32) -> u32 { return (W[off >> 2u] >> ((off & 2u) * 8u)) & 0xffffu; }
+fn w_u8(off: u32) -> u32 { return (w_word(off >> 2u) >> ((off & 3u) * 8u)) & 0xffu; }
+fn w_u16(off: u32) -> u32 { return (w_word(off >> 2u) >> ((off & 2u) * 8u)) & 0xffffu; }
 fn w_f16(off: u32) -> f32 { return unpack2x16float(w_u16(off)).x; }
 // w_u32 reads 4 bytes at an even offset: branch-free, as neighbouring
 // invocations decode blocks of different alignment (Q8_0, Q6_K).
 fn w_u32(off: u32) -> u32 {
     let i = off >> 2u;
     let sh = (off & 2u) * 8u;
-    let lo = W[i];
-    let hi = W[i + (sh >> 4u)];
+    let lo = w_word(i);
+    let hi = w_word(i + (sh >> 4u));
     return select((lo >> sh) | (hi << (32u - sh)), lo, sh == 0u);
 }
 `
@@ -320,6 +327,19 @@ fn xdot(xb: u32, w: ptr<function, array<f32, UNIT>>) -> f32 {
 }
 `
 
+// vec4Weights are the types whose weight files declare W as 16-byte vectors
+// (their super-blocks are multiples of 16 bytes; rows must start 16-byte
+// aligned, see weightAlign): a load brings four words.
+var vec4Weights = map[dtype.DType]bool{dtype.Q4_K: true, dtype.Q5_K: true}
+
+// wordAccess defines w_word for a weight file's W.
+func wordAccess(t dtype.DType) string {
+	if vec4Weights[t] {
+		return "fn w_word(i: u32) -> u32 { return W[i >> 2u][i & 3u]; }\n"
+	}
+	return "fn w_word(i: u32) -> u32 { return W[i]; }\n"
+}
+
 // weightSource is the WGSL that reads weights of dtype t through W,
 // load_unit and the w_* helpers.
 func weightSource(t dtype.DType) (string, error) {
@@ -327,7 +347,7 @@ func weightSource(t dtype.DType) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("gpuops: no kernel reads %v weights", t)
 	}
-	src := weightHelpers
+	src := weightHelpers + wordAccess(t)
 	for _, lib := range append(weightLibs[t], name) {
 		w, err := kernels.Source(lib)
 		if err != nil {
@@ -400,6 +420,9 @@ func (s shader) source() (string, error) {
 			unit = unitOf(s.weight)
 		}
 		fmt.Fprintf(&b, "const UNIT: u32 = %du;\n", unit)
+		if _, ok := s.consts["WP"]; !ok && s.xdot {
+			b.WriteString("const WP: u32 = 1u;\n") // wdot's invocations per unit
+		}
 		if len(s.more) > len(moreBindings) {
 			return "", fmt.Errorf("gpuops: a kernel reads at most %d weights", len(moreBindings)+1)
 		}

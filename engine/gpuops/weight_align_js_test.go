@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Q4_K and Q5_K kernels read whole words: a part that does not start on a
-// word is refused, other types only need an even offset.
+// Q4_K and Q5_K kernels read 16-byte vectors: a part that does not start
+// on one is refused, other types only need an even offset.
 func TestWeightPartAlignment(t *testing.T) {
 	c := opsContext(t, variants(t)[0])
 	bufs := newBuffers(t, c)
@@ -19,13 +19,14 @@ func TestWeightPartAlignment(t *testing.T) {
 		typ    dtype.DType
 		offset uint64
 		ok     bool
-	}{{dtype.Q4_K, 2, false}, {dtype.Q5_K, 6, false}, {dtype.Q4_K, 4, true}, {dtype.Q8_0, 2, true}} {
+	}{{dtype.Q4_K, 2, false}, {dtype.Q5_K, 6, false}, {dtype.Q4_K, 4, false}, {dtype.Q5_K, 40, false},
+		{dtype.Q4_K, 16, true}, {dtype.Q5_K, 48, true}, {dtype.Q8_0, 2, true}} {
 		w := Weight{DType: tc.typ, In: 256, Out: 2, Parts: []WeightPart{{Buffer: buf, Offset: tc.offset, Rows: 2}}}
 		_, err := c.chunks(w)
 		if tc.ok {
 			require.NoError(t, err, "%v at %d", tc.typ, tc.offset)
 		} else {
-			require.ErrorContains(t, err, "not 4-byte aligned", "%v at %d", tc.typ, tc.offset)
+			require.ErrorContains(t, err, "not 16-byte aligned", "%v at %d", tc.typ, tc.offset)
 		}
 	}
 }

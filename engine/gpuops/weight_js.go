@@ -48,9 +48,15 @@ type chunk struct {
 	wbase    uint32
 }
 
-// wordAligned are the types whose super-blocks keep rows 4-byte aligned and
-// whose kernels rely on it.
-var wordAligned = map[dtype.DType]bool{dtype.Q4_K: true, dtype.Q5_K: true}
+// weightAlign is the byte alignment a weight part of type t needs: 16 for
+// the types read as vectors (vec4Weights: their super-blocks keep every
+// row aligned), else 1.
+func weightAlign(t dtype.DType) uint64 {
+	if vec4Weights[t] {
+		return 16
+	}
+	return 1
+}
 
 // chunks splits w into bindings no larger than c.MaxBinding.
 func (c *Context) chunks(w Weight) ([]chunk, error) {
@@ -64,9 +70,9 @@ func (c *Context) chunks(w Weight) ([]chunk, error) {
 	var out []chunk
 	row := 0
 	for _, p := range w.Parts {
-		if wordAligned[w.DType] && p.Offset%4 != 0 {
-			// Their kernels read whole words (kernels/weight_q4_k.wgsl).
-			return nil, fmt.Errorf("gpuops: %v weight part at byte %d is not 4-byte aligned", w.DType, p.Offset)
+		if a := weightAlign(w.DType); p.Offset%a != 0 {
+			// Their kernels read whole words or vectors (kernels/weight_q4_k.wgsl).
+			return nil, fmt.Errorf("gpuops: %v weight part at byte %d is not %d-byte aligned", w.DType, p.Offset, a)
 		}
 		spans, err := splitRows(p.Offset, p.Rows, rb, c.MaxBinding, c.align, p.Buffer.Size)
 		if err != nil {

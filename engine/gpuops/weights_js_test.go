@@ -193,8 +193,8 @@ func TestMatMulAllTypes(t *testing.T) {
 }
 
 // TestMatMulLarge covers vocab-sized outputs, more than 65535 workgroups
-// (which spill into y) and the GEMV's lanes per row (gemvLanes) from 8 to
-// 256, each reduction path of rg_sum4.
+// (which spill into y), the GEMV's lanes per row (gemvLanes) from 8 to
+// 256, each reduction path of rg_sum4, and 1 to 8 lanes per unit.
 func TestMatMulLarge(t *testing.T) {
 	for i, v := range variants(t) {
 		c := opsContext(t, v)
@@ -202,34 +202,41 @@ func TestMatMulLarge(t *testing.T) {
 			typ           dtype.DType
 			rows, in, out int
 			lanes         int // 0: gemvLanes's choice
+			parts         int // 0: gemvParts's choice
 		}{
-			{dtype.Q8_0, 1, 64, 32000, 0}, {dtype.F16, 1, 8, 300007, 256}, {dtype.Q4_K, 2, 256, 1500, 0},
-			{dtype.Q4_K, 1, 2560, 70, 0}, {dtype.Q6_K, 3, 4096, 40, 256}, {dtype.Q8_0, 2, 1024, 50, 16}, {dtype.F16, 1, 96, 33, 8},
+			{dtype.Q8_0, 1, 64, 32000, 0, 0}, {dtype.F16, 1, 8, 300007, 256, 0}, {dtype.Q4_K, 2, 256, 1500, 0, 0},
+			{dtype.Q4_K, 1, 2560, 70, 0, 8}, {dtype.Q6_K, 3, 4096, 40, 256, 1}, {dtype.Q8_0, 2, 1024, 50, 16, 8},
+			{dtype.F16, 1, 96, 33, 8, 0}, {dtype.Q5_0, 1, 1024, 40, 8, 2}, {dtype.Q4_0, 2, 512, 40, 8, 8},
+			{dtype.Q5_K, 1, 1024, 40, 32, 1}, {dtype.Q4_K, 3, 768, 40, 16, 2},
 		} {
 			if i > 0 && tc.out > 10000 {
 				continue // vocab-sized outputs once
 			}
 			m, err := NewMatMul(testCtx(t), c, tc.typ)
 			require.NoError(t, err)
-			gemvLanesFixed = tc.lanes
+			gemvLanesFixed, gemvPartsFixed = tc.lanes, tc.parts
 			r := rand.New(rand.NewPCG(3, uint64(tc.out)))
 			w := newTestWeight(t, r, tc.typ, tc.in, tc.out)
 			x := roundAct(v.prec, randFloats(r, tc.rows*tc.in, 1))
 			bufs := newBuffers(t, c)
 			y := bufs.actOut(tc.rows * tc.out)
 			d, err := m.Prepare(NewWeight(tc.typ, tc.in, tc.out, bufs.raw(w.raw)), bufs.act(x).Binding(), y.Binding(), tc.rows)
-			gemvLanesFixed = 0
+			gemvLanesFixed, gemvPartsFixed = 0, 0
 			require.NoError(t, err)
-			lanes := gemvLanes(tc.in/matmulUnit(tc.typ, tc.in), tc.out)
+			lanes := gemvLanes(tc.typ, tc.in/matmulUnit(tc.typ, tc.in), tc.out)
 			if tc.lanes > 0 {
 				lanes = tc.lanes
+			}
+			parts := newGemvShape(matmulUnit(tc.typ, tc.in), 1, 1, 1, tc.typ).parts
+			if tc.parts > 0 {
+				parts = min(tc.parts, gemvMaxParts(tc.typ))
 			}
 			if gemvGroups(tc.out, tc.rows, lanes) > 65535 {
 				require.Greater(t, d.Steps[0].Y, uint32(1), "dispatch must spill into y")
 			}
 			run(t, c, d)
 			want := refMatMul(x, w.deq, tc.rows, tc.in, tc.out)
-			requireClose(t, name(v, " matmul ", tc.typ, " ", tc.rows, "x", tc.in, "x", tc.out, " lanes ", lanes), readAct(t, c, y, len(want)), want, tolFor(v.prec, 1e-4))
+			requireClose(t, name(v, " matmul ", tc.typ, " ", tc.rows, "x", tc.in, "x", tc.out, " lanes ", lanes, " parts ", parts), readAct(t, c, y, len(want)), want, tolFor(v.prec, 1e-4))
 			d.Release()
 		}
 	}
