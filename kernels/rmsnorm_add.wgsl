@@ -1,9 +1,13 @@
 // Fused residual add + RMSNorm, in place on the residual stream:
 // A = A + B (stored in the activation type), Out = norm(A) * w' computed from
 // the stored A, so fusing gives the same numbers as an add then a norm.
-// Loads go four at a time, as in rmsnorm.wgsl; each invocation keeps the sums
-// it stored in registers (at most 4·NV per invocation, else it reads back
-// only the elements it wrote itself).
+//
+// A launch of one row is all latency: every load it needs (A, B, w) is
+// issued before the first store and the reduction, four at a time into
+// registers (NV quads per invocation, rows up to 4·WG·NV elements: loops of
+// constant trip count, unrolled, so the arrays stay in registers); longer
+// rows read the rest as they go, each invocation reading back only the
+// elements it wrote itself.
 const WG: u32 = 256u;
 const NV: u32 = 4u;
 
@@ -13,9 +17,38 @@ const NV: u32 = 4u;
 @group(0) @binding(3) var<storage, read> Wn: array<f32>;
 @group(0) @binding(4) var<storage, read_write> Out: array<ACT>;
 
-fn sumv(base: u32, i: u32) -> f32 {
-    let j = base + min(i, P.n - 1u);
-    return select(0.0, f32(ACT(f32(A[j]) + f32(B[j]))), i < P.n);
+// Element i (of a row at base) of each input, 0 past the row's end.
+fn av(base: u32, i: u32) -> f32 { return select(0.0, f32(A[base + min(i, P.n - 1u)]), i < P.n); }
+fn bv(base: u32, i: u32) -> f32 { return select(0.0, f32(B[base + min(i, P.n - 1u)]), i < P.n); }
+fn wv(i: u32) -> f32 { return select(0.0, Wn[min(i, P.n - 1u)], i < P.n); }
+
+// The quads an invocation owns: elements i0, i0+WG, i0+2WG, i0+3WG.
+fn qa(base: u32, i0: u32) -> vec4<f32> { return vec4<f32>(av(base, i0), av(base, i0 + WG), av(base, i0 + 2u * WG), av(base, i0 + 3u * WG)); }
+fn qb(base: u32, i0: u32) -> vec4<f32> { return vec4<f32>(bv(base, i0), bv(base, i0 + WG), bv(base, i0 + 2u * WG), bv(base, i0 + 3u * WG)); }
+fn qw(i0: u32) -> vec4<f32> { return vec4<f32>(wv(i0), wv(i0 + WG), wv(i0 + 2u * WG), wv(i0 + 3u * WG)); }
+
+// A = round(a + b) for the quad at i0; returns the stored values (0 past
+// the end).
+fn add_quad(base: u32, i0: u32, a: vec4<f32>, b: vec4<f32>) -> vec4<f32> {
+    var s = vec4<f32>(0.0);
+    for (var k = 0u; k < 4u; k++) {
+        let i = i0 + k * WG;
+        if (i < P.n) {
+            let v = ACT(a[k] + b[k]);
+            A[base + i] = v;
+            s[k] = f32(v);
+        }
+    }
+    return s;
+}
+
+fn out_quad(base: u32, i0: u32, s: vec4<f32>, w: vec4<f32>, inv: f32, one: f32) {
+    for (var k = 0u; k < 4u; k++) {
+        let i = i0 + k * WG;
+        if (i < P.n) {
+            Out[base + i] = ACT(s[k] * inv * (w[k] + one));
+        }
+    }
 }
 
 @compute @workgroup_size(256)
@@ -27,41 +60,31 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         return;
     }
     let base = r * P.n;
-    var ss = 0.0;
-    var keep: array<vec4<f32>, NV>;
-    var c = 0u;
-    for (var i0 = lid; i0 < P.n; i0 += 4u * WG) {
-        let v = vec4<f32>(sumv(base, i0), sumv(base, i0 + WG), sumv(base, i0 + 2u * WG), sumv(base, i0 + 3u * WG));
-        for (var k = 0u; k < 4u; k++) {
-            let i = i0 + k * WG;
-            if (i < P.n) {
-                A[base + i] = ACT(v[k]);
-            }
-        }
-        if (c < NV) {
-            keep[c] = v;
-        }
-        c++;
-        ss += dot(v, v);
+    let kept = NV * 4u * WG;
+    var ka: array<vec4<f32>, NV>;
+    var kb: array<vec4<f32>, NV>;
+    var kw: array<vec4<f32>, NV>;
+    for (var c = 0u; c < NV; c++) {
+        let i0 = lid + c * 4u * WG;
+        ka[c] = qa(base, i0);
+        kb[c] = qb(base, i0);
+        kw[c] = qw(i0);
     }
-    let total = wg_sum(lid, ss);
-    let inv = 1.0 / sqrt(total / f32(P.n) + P.eps);
+    var ss = 0.0;
+    for (var c = 0u; c < NV; c++) {
+        ka[c] = add_quad(base, lid + c * 4u * WG, ka[c], kb[c]);
+        ss += dot(ka[c], ka[c]);
+    }
+    for (var i0 = lid + kept; i0 < P.n; i0 += 4u * WG) {
+        let s = add_quad(base, i0, qa(base, i0), qb(base, i0));
+        ss += dot(s, s);
+    }
+    let inv = 1.0 / sqrt(wg_sum(lid, ss) / f32(P.n) + P.eps);
     let one = select(0.0, 1.0, P.add_one != 0u);
-    c = 0u;
-    for (var i0 = lid; i0 < P.n; i0 += 4u * WG) {
-        var v: vec4<f32>;
-        if (c < NV) {
-            v = keep[c];
-        } else {
-            v = vec4<f32>(f32(A[base + min(i0, P.n - 1u)]), f32(A[base + min(i0 + WG, P.n - 1u)]),
-                          f32(A[base + min(i0 + 2u * WG, P.n - 1u)]), f32(A[base + min(i0 + 3u * WG, P.n - 1u)]));
-        }
-        c++;
-        for (var k = 0u; k < 4u; k++) {
-            let i = i0 + k * WG;
-            if (i < P.n) {
-                Out[base + i] = ACT(v[k] * inv * (Wn[i] + one));
-            }
-        }
+    for (var c = 0u; c < NV; c++) {
+        out_quad(base, lid + c * 4u * WG, ka[c], kw[c], inv, one);
+    }
+    for (var i0 = lid + kept; i0 < P.n; i0 += 4u * WG) {
+        out_quad(base, i0, qa(base, i0), qw(i0), inv, one);
     }
 }
