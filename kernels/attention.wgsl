@@ -148,15 +148,20 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         let nt = min(kt, hi - tile);
         if (lid < hd4) {
             var a = acc * corr;
-            // Four keys a round: their value loads are independent, so
+            // Eight keys a round: their value loads are independent, so
             // they are in flight together.
             var t = 0u;
-            for (; t + 4u <= nt; t += 4u) {
+            for (; t + 8u <= nt; t += 8u) {
                 let v0 = value_row(tile + t, own, nb, slot_base, kvh, hd4, lid);
                 let v1 = value_row(tile + t + 1u, own, nb, slot_base, kvh, hd4, lid);
                 let v2 = value_row(tile + t + 2u, own, nb, slot_base, kvh, hd4, lid);
                 let v3 = value_row(tile + t + 3u, own, nb, slot_base, kvh, hd4, lid);
-                a += p_sh[t] * v0 + p_sh[t + 1u] * v1 + p_sh[t + 2u] * v2 + p_sh[t + 3u] * v3;
+                let v4 = value_row(tile + t + 4u, own, nb, slot_base, kvh, hd4, lid);
+                let v5 = value_row(tile + t + 5u, own, nb, slot_base, kvh, hd4, lid);
+                let v6 = value_row(tile + t + 6u, own, nb, slot_base, kvh, hd4, lid);
+                let v7 = value_row(tile + t + 7u, own, nb, slot_base, kvh, hd4, lid);
+                a += p_sh[t] * v0 + p_sh[t + 1u] * v1 + p_sh[t + 2u] * v2 + p_sh[t + 3u] * v3
+                    + p_sh[t + 4u] * v4 + p_sh[t + 5u] * v5 + p_sh[t + 6u] * v6 + p_sh[t + 7u] * v7;
             }
             for (; t < nt; t++) {
                 a += p_sh[t] * value_row(tile + t, own, nb, slot_base, kvh, hd4, lid);

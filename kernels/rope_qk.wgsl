@@ -35,6 +35,35 @@ fn nw(isq: bool, i: u32) -> f32 {
     return KN[i];
 }
 
+// pair returns the element indices of rotation pair i.
+fn pair(i: u32) -> vec2<u32> {
+    if (P.neox != 0u) {
+        return vec2<u32>(i, i + P.half);
+    }
+    return vec2<u32>(2u * i, 2u * i + 1u);
+}
+
+// rotate norms (when P.norm is set) and rotates the pair (x0, x1) at
+// elements e with the angle theta and stores it.
+fn rotate(isq: bool, base: u32, e: vec2<u32>, x: vec2<f32>, w: vec2<f32>, inv: f32, theta: f32) {
+    var x0 = x.x;
+    var x1 = x.y;
+    if (P.norm != 0u) {
+        x0 = f32(ACT(x0 * inv * w.x));
+        x1 = f32(ACT(x1 * inv * w.y));
+    }
+    let c = cos(theta);
+    let s = sin(theta);
+    st(isq, base + e.x, x0 * c - x1 * s);
+    st(isq, base + e.y, x0 * s + x1 * c);
+}
+
+// A launch is mostly latency: each invocation loads its first NP pairs
+// (their values, norm weights and frequencies) before the reduction, in a
+// loop of constant trip count whose arrays stay in registers; pairs past
+// NP·WG and dims past the rotated ones are read as they go.
+const NP: u32 = 2u;
+
 @compute @workgroup_size(64)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>,
         @builtin(num_workgroups) nwg: vec3<u32> /*SG_PARAMS*/) {
@@ -50,11 +79,32 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     if (isq) {
         base = (r * P.q_heads + h) * P.head_dim;
     }
+    let theta0 = f32(pos[P.pos_off + r]);
+    var xs: array<vec2<f32>, NP>;
+    var ws: array<vec2<f32>, NP>;
+    var fs: array<f32, NP>;
+    var ss = 0.0;
+    for (var c = 0u; c < NP; c++) {
+        let i = lid + c * WG;
+        if (live && i < P.half) {
+            let e = pair(i);
+            xs[c] = vec2<f32>(ld(isq, base + e.x), ld(isq, base + e.y));
+            if (P.norm != 0u) {
+                ws[c] = vec2<f32>(nw(isq, e.x), nw(isq, e.y));
+            }
+            fs[c] = freqs[i];
+            ss += dot(xs[c], xs[c]);
+        }
+    }
     var inv = 1.0;
     if (P.norm != 0u) {
-        var ss = 0.0;
         if (live) {
-            for (var i = lid; i < P.head_dim; i += WG) {
+            for (var i = lid + NP * WG; i < P.half; i += WG) {
+                let e = pair(i);
+                let x = vec2<f32>(ld(isq, base + e.x), ld(isq, base + e.y));
+                ss += dot(x, x);
+            }
+            for (var i = 2u * P.half + lid; i < P.head_dim; i += WG) {
                 let v = ld(isq, base + i);
                 ss += v * v;
             }
@@ -64,25 +114,19 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     if (!live) {
         return;
     }
-    let theta0 = f32(pos[P.pos_off + r]);
-    for (var i = lid; i < P.half; i += WG) {
-        var j = 2u * i;
-        var k = 2u * i + 1u;
-        if (P.neox != 0u) {
-            j = i;
-            k = i + P.half;
+    for (var c = 0u; c < NP; c++) {
+        let i = lid + c * WG;
+        if (i < P.half) {
+            rotate(isq, base, pair(i), xs[c], ws[c], inv, theta0 * fs[c]);
         }
-        var x0 = ld(isq, base + j);
-        var x1 = ld(isq, base + k);
+    }
+    for (var i = lid + NP * WG; i < P.half; i += WG) {
+        let e = pair(i);
+        var w = vec2<f32>(1.0);
         if (P.norm != 0u) {
-            x0 = f32(ACT(x0 * inv * nw(isq, j)));
-            x1 = f32(ACT(x1 * inv * nw(isq, k)));
+            w = vec2<f32>(nw(isq, e.x), nw(isq, e.y));
         }
-        let theta = theta0 * freqs[i];
-        let c = cos(theta);
-        let s = sin(theta);
-        st(isq, base + j, x0 * c - x1 * s);
-        st(isq, base + k, x0 * s + x1 * c);
+        rotate(isq, base, e, vec2<f32>(ld(isq, base + e.x), ld(isq, base + e.y)), w, inv, theta0 * freqs[i]);
     }
     // Dims past the rotated ones are only normed.
     if (P.norm != 0u) {

@@ -90,6 +90,8 @@ func TestRope(t *testing.T) {
 			{model.RopeNeoX, 5, 3, 24, 0, 1e6, false},
 			{model.RopeNormal, 3, 2, 64, 32, 500000, true}, // partial rotary + rope_freqs
 			{model.RopeNeoX, 4, 2, 16, 10, 10000, true},
+			{model.RopeNeoX, 2, 2, 256, 0, 1e6, false},       // two pairs per invocation (rope_qk's registers)
+			{model.RopeNormal, 1, 2, 640, 512, 10000, false}, // pairs past the registers, then unrotated dims
 		} {
 			r := rand.New(rand.NewPCG(13, uint64(tc.hd)))
 			n := tc.rows * tc.heads * tc.hd

@@ -55,7 +55,7 @@ var weightFiles = map[dtype.DType]string{
 // 1); units of 1 (rows of odd length) get wdotGeneric.
 var wdotFiles = map[dtype.DType]string{
 	dtype.F32:  "wdot_f32",
-	dtype.F16:  "wdot_f16",
+	dtype.F16:  "wdot_fp16",
 	dtype.BF16: "wdot_bf16",
 	dtype.Q8_0: "wdot_q8_0",
 	dtype.Q4_0: "wdot_q4_0",
