@@ -95,10 +95,12 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
                 }
             } else {
                 let kb = ((slot_base + kp % P.cache_len) * P.kv_heads + kvh) * hd4;
-                // Eight loads a round, all in flight together (a loop of
-                // one load a step waits out each load's latency in turn).
+                // Eight loads a round on GPUs (WIDE, set by the Go side),
+                // all in flight together (a loop of one load a step waits
+                // out each load's latency in turn); software adapters run
+                // the plain loop, cheaper for them.
                 var d = part;
-                for (; d + 7u * G < hd4; d += 8u * G) {
+                for (; WIDE && d + 7u * G < hd4; d += 8u * G) {
                     let k0 = KC[kb + d];
                     let k1 = KC[kb + d + G];
                     let k2 = KC[kb + d + 2u * G];
@@ -148,10 +150,11 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         let nt = min(kt, hi - tile);
         if (lid < hd4) {
             var a = acc * corr;
-            // Eight keys a round: their value loads are independent, so
-            // they are in flight together.
+            // Eight keys a round on GPUs (four on software adapters):
+            // their value loads are independent, so they are in flight
+            // together.
             var t = 0u;
-            for (; t + 8u <= nt; t += 8u) {
+            for (; WIDE && t + 8u <= nt; t += 8u) {
                 let v0 = value_row(tile + t, own, nb, slot_base, kvh, hd4, lid);
                 let v1 = value_row(tile + t + 1u, own, nb, slot_base, kvh, hd4, lid);
                 let v2 = value_row(tile + t + 2u, own, nb, slot_base, kvh, hd4, lid);
@@ -162,6 +165,13 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
                 let v7 = value_row(tile + t + 7u, own, nb, slot_base, kvh, hd4, lid);
                 a += p_sh[t] * v0 + p_sh[t + 1u] * v1 + p_sh[t + 2u] * v2 + p_sh[t + 3u] * v3
                     + p_sh[t + 4u] * v4 + p_sh[t + 5u] * v5 + p_sh[t + 6u] * v6 + p_sh[t + 7u] * v7;
+            }
+            for (; t + 4u <= nt; t += 4u) {
+                let v0 = value_row(tile + t, own, nb, slot_base, kvh, hd4, lid);
+                let v1 = value_row(tile + t + 1u, own, nb, slot_base, kvh, hd4, lid);
+                let v2 = value_row(tile + t + 2u, own, nb, slot_base, kvh, hd4, lid);
+                let v3 = value_row(tile + t + 3u, own, nb, slot_base, kvh, hd4, lid);
+                a += p_sh[t] * v0 + p_sh[t + 1u] * v1 + p_sh[t + 2u] * v2 + p_sh[t + 3u] * v3;
             }
             for (; t < nt; t++) {
                 a += p_sh[t] * value_row(tile + t, own, nb, slot_base, kvh, hd4, lid);

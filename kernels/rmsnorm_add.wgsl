@@ -66,9 +66,11 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     var kw: array<vec4<f32>, NV>;
     for (var c = 0u; c < NV; c++) {
         let i0 = lid + c * 4u * WG;
-        ka[c] = qa(base, i0);
-        kb[c] = qb(base, i0);
-        kw[c] = qw(i0);
+        if (i0 < P.n) { // slots past the row stay 0 (no loads: software adapters pay for each)
+            ka[c] = qa(base, i0);
+            kb[c] = qb(base, i0);
+            kw[c] = qw(i0);
+        }
     }
     var ss = 0.0;
     for (var c = 0u; c < NV; c++) {

@@ -71,11 +71,13 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     var ss = 0.0;
     for (var c = 0u; c < NV; c++) {
         let i0 = lid + c * 4u * WG;
-        kb[c] = qb(base, i0);
-        ka[c] = qa(base, i0);
-        k1[c] = qw1(i0);
-        k2[c] = qw2(i0);
-        ss += dot(kb[c], kb[c]);
+        if (i0 < P.n) { // slots past the row stay 0 (no loads: software adapters pay for each)
+            kb[c] = qb(base, i0);
+            ka[c] = qa(base, i0);
+            k1[c] = qw1(i0);
+            k2[c] = qw2(i0);
+            ss += dot(kb[c], kb[c]);
+        }
     }
     for (var i0 = lid + kept; i0 < P.n; i0 += 4u * WG) {
         let v = qb(base, i0);

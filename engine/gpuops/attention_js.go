@@ -29,6 +29,10 @@ type Attention struct {
 	part *gpu.Buffer
 }
 
+// attnWideFixed, when non-zero, overrides the adapter's choice of the
+// decode attention's wide loads (1 on, -1 off; tests).
+var attnWideFixed = 0
+
 // attnDecodeG is how many invocations share a key's dot product in decode.
 const attnDecodeG = 4
 
@@ -96,13 +100,16 @@ func NewAttention(ctx context.Context, c *Context) (*Attention, error) {
 	}
 	attnEntries := []gpu.BindingType{gpu.Uniform, gpu.ReadOnlyStorage, gpu.Storage, gpu.Storage, gpu.ReadOnlyStorage,
 		gpu.Storage, gpu.Storage, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage}
-	attn, err := c.compile(ctx, shader{kernel: "attention", params: attnParams{}, reduce: true, consts: map[string]string{"G": "1u"}},
+	// Software adapters (lavapipe, SwiftShader: fallback adapters) run the
+	// plain loops: the wide ones cost them ~10% of a demo summary.
+	wide := fmt.Sprint(attnWideFixed > 0 || attnWideFixed == 0 && !c.Dev.Info.Adapter.IsFallbackAdapter)
+	attn, err := c.compile(ctx, shader{kernel: "attention", params: attnParams{}, reduce: true, consts: map[string]string{"G": "1u", "WIDE": wide}},
 		attnEntries...)
 	if err != nil {
 		return nil, err
 	}
 	attnDecode, err := c.compile(ctx, shader{kernel: "attention", params: attnParams{}, reduce: true,
-		consts: map[string]string{"G": fmt.Sprintf("%du", attnDecodeG)}}, attnEntries...)
+		consts: map[string]string{"G": fmt.Sprintf("%du", attnDecodeG), "WIDE": wide}}, attnEntries...)
 	if err != nil {
 		return nil, err
 	}

@@ -43,11 +43,30 @@ func TestAttention(t *testing.T) {
 		{"tiled hd64 window long", 2, 2, 64, 300, 40, 0, []int{150, 130}, 1, 0, AttnAuto},
 		{"tiled hd96 split", 3, 1, 96, 48, 0, 0, []int{9, 16}, 1, 5, AttnTiled}, // a team of 3: 126 invocations
 	}
-	for _, v := range variants(t) {
+	type setup struct {
+		v    variant
+		wide int // attnWideFixed
+	}
+	var runs []setup
+	for i, v := range variants(t) {
+		runs = append(runs, setup{v, 0})
+		if i == 0 {
+			// The GPUs' wide loads (lavapipe and SwiftShader get the plain
+			// loops): the decode cases whose heads are long enough to use them.
+			runs = append(runs, setup{v, 1})
+		}
+	}
+	for _, rn := range runs {
+		v := rn.v
 		c := opsContext(t, v)
+		attnWideFixed = rn.wide
 		at, err := NewAttention(testCtx(t), c)
+		attnWideFixed = 0
 		require.NoError(t, err)
 		for _, tc := range cases {
+			if rn.wide != 0 && (tc.decode == 0 || tc.hd < 128 || strings.HasPrefix(tc.label, "tiled hd64")) {
+				continue
+			}
 			if tc.hd == 256 && v.subgroups {
 				continue // the long case once per precision is enough on lavapipe
 			}
@@ -94,7 +113,7 @@ func TestAttention(t *testing.T) {
 					})
 				require.NoError(t, err)
 				run(t, c, d)
-				requireClose(t, name(v, " attention ", tc.label, " step ", stepNo, " (T=", T, ", ", d.Dispatches(), " launches)"),
+				requireClose(t, name(v, " attention ", tc.label, " wide ", rn.wide, " step ", stepNo, " (T=", T, ", ", d.Dispatches(), " launches)"),
 					readAct(t, c, out, len(want)), want, tolFor(v.prec, 1e-4))
 				d.Release()
 				pos += T
