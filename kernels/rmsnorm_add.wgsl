@@ -17,39 +17,9 @@ const NV: u32 = 4u;
 @group(0) @binding(3) var<storage, read> Wn: array<f32>;
 @group(0) @binding(4) var<storage, read_write> Out: array<ACT>;
 
-// Element i (of a row at base) of each input, 0 past the row's end.
-fn av(base: u32, i: u32) -> f32 { return select(0.0, f32(A[base + min(i, P.n - 1u)]), i < P.n); }
-fn bv(base: u32, i: u32) -> f32 { return select(0.0, f32(B[base + min(i, P.n - 1u)]), i < P.n); }
+// The norm weight's quad at i0 (0 past the end); the rest is norm_rows.wgsl.
 fn wv(i: u32) -> f32 { return select(0.0, Wn[min(i, P.n - 1u)], i < P.n); }
-
-// The quads an invocation owns: elements i0, i0+WG, i0+2WG, i0+3WG.
-fn qa(base: u32, i0: u32) -> vec4<f32> { return vec4<f32>(av(base, i0), av(base, i0 + WG), av(base, i0 + 2u * WG), av(base, i0 + 3u * WG)); }
-fn qb(base: u32, i0: u32) -> vec4<f32> { return vec4<f32>(bv(base, i0), bv(base, i0 + WG), bv(base, i0 + 2u * WG), bv(base, i0 + 3u * WG)); }
 fn qw(i0: u32) -> vec4<f32> { return vec4<f32>(wv(i0), wv(i0 + WG), wv(i0 + 2u * WG), wv(i0 + 3u * WG)); }
-
-// A = round(a + b) for the quad at i0; returns the stored values (0 past
-// the end).
-fn add_quad(base: u32, i0: u32, a: vec4<f32>, b: vec4<f32>) -> vec4<f32> {
-    var s = vec4<f32>(0.0);
-    for (var k = 0u; k < 4u; k++) {
-        let i = i0 + k * WG;
-        if (i < P.n) {
-            let v = ACT(a[k] + b[k]);
-            A[base + i] = v;
-            s[k] = f32(v);
-        }
-    }
-    return s;
-}
-
-fn out_quad(base: u32, i0: u32, s: vec4<f32>, w: vec4<f32>, inv: f32, one: f32) {
-    for (var k = 0u; k < 4u; k++) {
-        let i = i0 + k * WG;
-        if (i < P.n) {
-            Out[base + i] = ACT(s[k] * inv * (w[k] + one));
-        }
-    }
-}
 
 @compute @workgroup_size(256)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>,

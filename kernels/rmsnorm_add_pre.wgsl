@@ -18,41 +18,15 @@ const NV: u32 = 4u;
 @group(0) @binding(4) var<storage, read> W2: array<f32>;
 @group(0) @binding(5) var<storage, read_write> Out: array<ACT>;
 
-// Element i (of a row at base) of each input, 0 past the row's end.
-fn bv(base: u32, i: u32) -> f32 { return select(0.0, f32(B[base + min(i, P.n - 1u)]), i < P.n); }
-fn av(base: u32, i: u32) -> f32 { return select(0.0, f32(A[base + min(i, P.n - 1u)]), i < P.n); }
+// The norm weights' quads at i0 (0 past the end); the rest is
+// norm_rows.wgsl.
 fn w1v(i: u32) -> f32 { return select(0.0, W1[min(i, P.n - 1u)], i < P.n); }
 fn w2v(i: u32) -> f32 { return select(0.0, W2[min(i, P.n - 1u)], i < P.n); }
-
-// The quads an invocation owns: elements i0, i0+WG, i0+2WG, i0+3WG.
-fn qb(base: u32, i0: u32) -> vec4<f32> { return vec4<f32>(bv(base, i0), bv(base, i0 + WG), bv(base, i0 + 2u * WG), bv(base, i0 + 3u * WG)); }
-fn qa(base: u32, i0: u32) -> vec4<f32> { return vec4<f32>(av(base, i0), av(base, i0 + WG), av(base, i0 + 2u * WG), av(base, i0 + 3u * WG)); }
 fn qw1(i0: u32) -> vec4<f32> { return vec4<f32>(w1v(i0), w1v(i0 + WG), w1v(i0 + 2u * WG), w1v(i0 + 3u * WG)); }
 fn qw2(i0: u32) -> vec4<f32> { return vec4<f32>(w2v(i0), w2v(i0 + WG), w2v(i0 + 2u * WG), w2v(i0 + 3u * WG)); }
 
-// s = A + round(b·inv1·w1) for the quad at i0, stored to A; returns the
-// stored values (0 past the end).
-fn add_quad(base: u32, i0: u32, b: vec4<f32>, a: vec4<f32>, w1: vec4<f32>, inv1: f32) -> vec4<f32> {
-    var s = vec4<f32>(0.0);
-    for (var k = 0u; k < 4u; k++) {
-        let i = i0 + k * WG;
-        if (i < P.n) {
-            let v = ACT(a[k] + f32(ACT(b[k] * inv1 * w1[k])));
-            A[base + i] = v;
-            s[k] = f32(v);
-        }
-    }
-    return s;
-}
-
-fn out_quad(base: u32, i0: u32, s: vec4<f32>, w2: vec4<f32>, inv2: f32, one: f32) {
-    for (var k = 0u; k < 4u; k++) {
-        let i = i0 + k * WG;
-        if (i < P.n) {
-            Out[base + i] = ACT(s[k] * inv2 * (w2[k] + one));
-        }
-    }
-}
+// The post-norm's output, rounded as the unfused norm would store it.
+fn normed(b: vec4<f32>, w1: vec4<f32>, inv1: f32) -> vec4<f32> { return vec4<f32>(ACT4(b * inv1 * w1)); }
 
 @compute @workgroup_size(256)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>,
@@ -86,11 +60,11 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     let inv1 = 1.0 / sqrt(wg_sum(lid, ss) / f32(P.n) + P.eps);
     ss = 0.0;
     for (var c = 0u; c < NV; c++) {
-        ka[c] = add_quad(base, lid + c * 4u * WG, kb[c], ka[c], k1[c], inv1);
+        ka[c] = add_quad(base, lid + c * 4u * WG, ka[c], normed(kb[c], k1[c], inv1));
         ss += dot(ka[c], ka[c]);
     }
     for (var i0 = lid + kept; i0 < P.n; i0 += 4u * WG) {
-        let s = add_quad(base, i0, qb(base, i0), qa(base, i0), qw1(i0), inv1);
+        let s = add_quad(base, i0, qa(base, i0), normed(qb(base, i0), qw1(i0), inv1));
         ss += dot(s, s);
     }
     let inv2 = 1.0 / sqrt(wg_sum(lid, ss) / f32(P.n) + P.eps);

@@ -37,12 +37,12 @@ func NewRMSNorm(ctx context.Context, c *Context) (*RMSNorm, error) {
 	if err != nil {
 		return nil, err
 	}
-	add, err := c.compile(ctx, shader{kernel: "rmsnorm_add", params: normParams{}, reduce: true},
+	add, err := c.compile(ctx, shader{kernel: "rmsnorm_add", params: normParams{}, reduce: true, libs: []string{"norm_rows"}},
 		gpu.Uniform, gpu.Storage, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage, gpu.Storage)
 	if err != nil {
 		return nil, err
 	}
-	pre, err := c.compile(ctx, shader{kernel: "rmsnorm_add_pre", params: normParams{}, reduce: true},
+	pre, err := c.compile(ctx, shader{kernel: "rmsnorm_add_pre", params: normParams{}, reduce: true, libs: []string{"norm_rows"}},
 		gpu.Uniform, gpu.Storage, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage, gpu.Storage)
 	if err != nil {
 		return nil, err

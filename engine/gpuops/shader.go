@@ -30,7 +30,8 @@ type shader struct {
 	// read through W2, w2_*, k_scale_min2 and load_unit2, the second at
 	// binding 6 through W3, ... (see renameWeight).
 	more []dtype.DType
-	unit int // elements per weight unit; 0 = unitOf(weight)
+	unit int      // elements per weight unit; 0 = unitOf(weight)
+	libs []string // kernels/ files of shared functions, before the kernel
 }
 
 // weightFiles maps the supported weight dtypes to their access files.
@@ -457,6 +458,13 @@ func (s shader) source() (string, error) {
 	if useSG {
 		sgParams = ", @builtin(subgroup_size) sgs_: u32, @builtin(subgroup_invocation_id) sgi_: u32"
 		sgInit = "sg_size = sgs_; sg_lane = sgi_;"
+	}
+	for _, lib := range s.libs {
+		src, err := kernels.Source(lib)
+		if err != nil {
+			return "", err
+		}
+		b.WriteString(src)
 	}
 	body = strings.ReplaceAll(body, "/*SG_PARAMS*/", sgParams)
 	body = strings.ReplaceAll(body, "/*SG_INIT*/", sgInit)
