@@ -14,6 +14,12 @@
 // that position, for the first query head of each KV head, stores them in
 // the cache: no separate append pass. No other workgroup of the launch reads
 // that cache entry (a ring cache is at least the window long).
+//
+// The pipeline is assembled with one of two libraries defining prep_qk and
+// fresh_k: attention_qk_plain.wgsl (q and k arrive normed and rotated) or,
+// for decode on devices that bind a ninth storage buffer,
+// attention_qk_rope.wgsl (the workgroup norms and rotates its query head and
+// the fresh key itself: rope_qk.wgsl's work, one launch fewer).
 const WG: u32 = 64u;
 const MAX_HD: u32 = 256u;
 const NEG: f32 = -3.0e38;
@@ -70,9 +76,11 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     // The fresh key/value of this row: position own, read from KN/VN.
     let own = select(0xffffffffu, rng.w, P.fresh != 0u);
     let nb = (r * P.kv_heads + kvh) * hd4;
-    if (own >= lo && own < hi && h % (P.heads / P.kv_heads) == 0u && lid < hd4) {
+    let holds_own = own >= lo && own < hi;
+    prep_qk(lid, hd4, nb, holds_own, rng.w);
+    if (holds_own && h % (P.heads / P.kv_heads) == 0u && lid < hd4) {
         let cb = ((slot_base + own % P.cache_len) * P.kv_heads + kvh) * hd4 + lid;
-        KC[cb] = KN[nb + lid];
+        KC[cb] = fresh_k(nb, lid);
         VC[cb] = VN[nb + lid];
     }
 
@@ -91,7 +99,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         if (kp < hi) {
             if (kp == own) {
                 for (var d = part; d < hd4; d += G) {
-                    qk += dot(q_sh[d], vec4<f32>(KN[nb + d]));
+                    qk += dot(q_sh[d], vec4<f32>(fresh_k(nb, d)));
                 }
             } else {
                 let kb = ((slot_base + kp % P.cache_len) * P.kv_heads + kvh) * hd4;

@@ -18,6 +18,7 @@ const NR: u32 = WG / RS;
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>,
         @builtin(num_workgroups) nwg: vec3<u32> /*SG_PARAMS*/) {
     /*SG_INIT*/
+    /*PROLOGUE*/ // a fused prologue fills the activations here (gemv_xs.wgsl)
     let g = wid.x + wid.y * nwg.x;
     let total = P.n + P.n2 + P.n3;
     let ntiles = (total + NR - 1u) / NR;

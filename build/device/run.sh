@@ -38,6 +38,8 @@
 #                    each model is benched with each too, as engine
 #                    "doppler-alt" (then "doppler-alt2", ...), for a
 #                    before/after on the same card in one run
+#   DEVICE_ALT_FLAGS doppler bench flags for the DEVICE_ALT_WASM runs (e.g.
+#                    --profile, for GPU ms per step of each build)
 #   DEVICE_LLAMA=0   skip llama.cpp (an A/B run of our builds only)
 #   DEVICE_TESTS     xz-compressed go test binaries for js/wasm (e.g. built
 #                    with GOOS=js GOARCH=wasm go test -c ./engine/gpuops/),
@@ -252,8 +254,9 @@ for spec in $DEVICE_MODELS; do
 		alt=doppler-alt
 		[ "$i" -gt 0 ] && alt="doppler-alt$((i + 1))"
 		log "$name: doppler bench ($alt wasm)"
+		# shellcheck disable=SC2086 # flags
 		DOPPLER_WASM="${ALT_WASMS[$i]}" step bench 180 "$base,\"engine\":\"$alt\",\"backend\":\"webgpu\"}" \
-			"$DOPPLER" bench --model "$file" --prompt-tokens "$PROMPT_TOKENS" --gen-tokens "$GEN_TOKENS" --backend webgpu --json
+			"$DOPPLER" bench --model "$file" --prompt-tokens "$PROMPT_TOKENS" --gen-tokens "$GEN_TOKENS" --backend webgpu --json ${DEVICE_ALT_FLAGS:-}
 	done
 	IFS='|' read -r -a variants <<<"${DEVICE_VARIANTS:-}"
 	for v in "${variants[@]}"; do

@@ -27,6 +27,14 @@ type Attention struct {
 	// per layer would hold up to ~17 MiB each for the plan's lifetime. A
 	// larger need makes a new one; dispatches already prepared keep theirs.
 	part *gpu.Buffer
+	// wide is the decode kernels' WIDE constant; attnRope the decode
+	// kernel that norms and rotates q and k itself (attention_rope_js.go),
+	// compiled on first use.
+	wide     string
+	attnRope *kernel
+	// decode is attention_decode.wgsl (attention_decode_js.go) without
+	// and with the q/k rope hooks, compiled on first use.
+	decode [2]*kernel
 }
 
 // attnWideFixed, when non-zero, overrides the adapter's choice of the
@@ -65,6 +73,10 @@ type AttnShape struct {
 	// Kernel picks the prompt-chunk kernel (tests and benchmarks compare
 	// them); the zero value lets Prepare choose.
 	Kernel AttnKernel
+	// Rope, for decode (T == 1) where FusesRope allows it, has the kernel
+	// norm and rotate q and k itself: they arrive as projected, and the
+	// rotated key is what goes into the cache (PrepareQK's work).
+	Rope *AttnRope
 }
 
 // AttnKernel selects the attention kernel of a prompt chunk (T > 1).
@@ -103,13 +115,13 @@ func NewAttention(ctx context.Context, c *Context) (*Attention, error) {
 	// Software adapters (lavapipe, SwiftShader: fallback adapters) run the
 	// plain loops: the wide ones cost them ~10% of a demo summary.
 	wide := fmt.Sprint(attnWideFixed > 0 || attnWideFixed == 0 && !c.Dev.Info.Adapter.IsFallbackAdapter)
-	attn, err := c.compile(ctx, shader{kernel: "attention", params: attnParams{}, reduce: true, consts: map[string]string{"G": "1u", "WIDE": wide}},
-		attnEntries...)
+	attn, err := c.compile(ctx, shader{kernel: "attention", params: attnParams{}, reduce: true, consts: map[string]string{"G": "1u", "WIDE": wide},
+		libs: []string{"attention_qk_plain"}}, attnEntries...)
 	if err != nil {
 		return nil, err
 	}
 	attnDecode, err := c.compile(ctx, shader{kernel: "attention", params: attnParams{}, reduce: true,
-		consts: map[string]string{"G": fmt.Sprintf("%du", attnDecodeG), "WIDE": wide}}, attnEntries...)
+		consts: map[string]string{"G": fmt.Sprintf("%du", attnDecodeG), "WIDE": wide}, libs: []string{"attention_qk_plain"}}, attnEntries...)
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +130,7 @@ func NewAttention(ctx context.Context, c *Context) (*Attention, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Attention{c: c, appendK: appendK, attn: attn, reduce: reduce, attnDecode: attnDecode, prefill: map[prefillTiling]*kernel{}}, nil
+	return &Attention{c: c, appendK: appendK, attn: attn, reduce: reduce, attnDecode: attnDecode, prefill: map[prefillTiling]*kernel{}, wide: wide}, nil
 }
 
 // Decode attention aims for at least attnTargetGroups workgroups, each
@@ -149,6 +161,9 @@ func (a *Attention) Prepare(q, k, v, kc, vc, step, out gpu.Binding, s AttnShape)
 	// the attention pass; a prefill chunk's rows see each other's, so they
 	// are appended first.
 	fresh := s.T == 1
+	if s.Rope != nil && !(fresh && a.FusesRope()) {
+		return fail(fmt.Errorf("gpuops: attention with its own rope needs decode (T = 1, not %d) and %d storage buffers per stage", s.T, attnRopeBuffers))
+	}
 	if !fresh {
 		ap := kvAppendParams{Rows: uint32(rows), T: uint32(s.T), KVHeads: uint32(s.KVHeads), HeadDim: uint32(s.HeadDim),
 			CacheLen: uint32(s.CacheLen), PosOff: uint32(s.PosOff), SlotOff: uint32(s.SlotOff)}
@@ -166,6 +181,12 @@ func (a *Attention) Prepare(q, k, v, kc, vc, step, out gpu.Binding, s AttnShape)
 	visible := s.CacheLen
 	if s.Window > 0 {
 		visible = min(visible, s.Window)
+	}
+	if fresh && a.grouped(s) {
+		if err := a.prepareGrouped(d, q, k, v, kc, vc, step, out, s, visible); err != nil {
+			return fail(err)
+		}
+		return d, nil
 	}
 	split := s.SplitLen
 	if split <= 0 {
@@ -202,7 +223,11 @@ func (a *Attention) Prepare(q, k, v, kc, vc, step, out gpu.Binding, s AttnShape)
 	if fresh {
 		attn = a.attnDecode
 	}
-	if err := d.add(attn, p, uint32(rows*s.Heads*splits), q, kc, vc, step, out, part.Binding(), k, v); err != nil {
+	if s.Rope != nil {
+		if err := a.addRope(d, p, s, uint32(rows*s.Heads*splits), q, kc, vc, step, out, part.Binding(), k, v); err != nil {
+			return fail(err)
+		}
+	} else if err := d.add(attn, p, uint32(rows*s.Heads*splits), q, kc, vc, step, out, part.Binding(), k, v); err != nil {
 		return fail(err)
 	}
 	if splits > 1 {

@@ -115,3 +115,53 @@ func benchAttention(t *testing.T, c *Context, bufs *buffers, r *rand.Rand, timeI
 		}
 	}
 }
+
+// decodeBenchShapes are decode steps of our models (heads/KV heads of
+// head_dim) at a 512-token prompt's positions and a long context's.
+var decodeBenchShapes = []struct {
+	label                     string
+	pos, heads, kv, hd, cache int
+}{
+	{"gemma3-270m", 600, 4, 1, 256, 641}, {"gemma3-1b", 600, 4, 1, 256, 641}, {"qwen3-0.6b", 600, 16, 8, 128, 641},
+	{"gemma2-2b", 600, 8, 4, 256, 641}, {"gemma3-270m long", 4000, 4, 1, 256, 4096}, {"qwen3-0.6b long", 4000, 16, 8, 128, 4096},
+}
+
+// TestBenchDecodeAttention times decode attention (with its combine) per
+// kernel: the per-query-head one (attention.wgsl) and the grouped one
+// (attention_decode.wgsl) at several workgroup targets; their outputs must
+// agree.
+func TestBenchDecodeAttention(t *testing.T) {
+	forBenchContexts(t, func(_ Precision, c *Context, timeIt benchTimer) {
+		at, err := NewAttention(testCtx(t), c)
+		require.NoError(t, err)
+		bufs := newBuffers(t, c)
+		r := rand.New(rand.NewPCG(4, 5))
+		defer func(target int) { attnGroupedFixed, AttnDecodeTarget = 0, target }(AttnDecodeTarget)
+		for _, tc := range decodeBenchShapes {
+			q := bufs.act(randFloats(r, tc.heads*tc.hd, 1))
+			k := bufs.act(randFloats(r, tc.kv*tc.hd, 1))
+			v := bufs.act(randFloats(r, tc.kv*tc.hd, 1))
+			kc := bufs.act(randFloats(r, tc.cache*tc.kv*tc.hd, 1))
+			vc := bufs.act(randFloats(r, tc.cache*tc.kv*tc.hd, 1))
+			stepBuf := bufs.raw(i32Bytes([]int32{int32(tc.pos), 0}))
+			out := bufs.actOut(tc.heads * tc.hd)
+			var want []float32
+			for _, run := range []struct{ grouped, target int }{{-1, 0}, {1, 64}, {1, 128}, {1, 256}, {1, 512}} {
+				attnGroupedFixed, AttnDecodeTarget = run.grouped, run.target
+				disp, err := at.Prepare(q.Binding(), k.Binding(), v.Binding(), kc.Binding(), vc.Binding(), stepBuf.Binding(), out.Binding(),
+					AttnShape{B: 1, T: 1, Heads: tc.heads, KVHeads: tc.kv, HeadDim: tc.hd, CacheLen: tc.cache, SlotOff: 1, Scale: 0.1})
+				require.NoError(t, err)
+				sec := timeIt("decode attention", 50, disp)
+				name := fmt.Sprintf("%v decode attention %s pos %d grouped %d target %d", c.Prec, tc.label, tc.pos, run.grouped, run.target)
+				t.Logf("%s: %.2f µs (%d launches)", name, sec*1e6, disp.Dispatches())
+				got := readAct(t, c, out, tc.heads*tc.hd)
+				if want == nil {
+					want = got
+				} else {
+					requireClose(t, name, got, want, tolFor(c.Prec, 1e-4))
+				}
+				disp.Release()
+			}
+		}
+	})
+}

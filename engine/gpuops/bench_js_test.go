@@ -11,6 +11,7 @@ import (
 
 	"github.com/doppler-engine/doppler/engine/dtype"
 	"github.com/doppler-engine/doppler/engine/gpu"
+	"github.com/doppler-engine/doppler/engine/sample"
 	"github.com/stretchr/testify/require"
 )
 
@@ -111,10 +112,14 @@ func TestBenchKernels(t *testing.T) {
 		disp, err := am.Prepare(logits.Binding(), ids.Binding(), 0, 1, vocab)
 		require.NoError(t, err)
 		t.Logf("%v argmax vocab %d: %.3f ms", prec, vocab, timeIt("argmax", 20, disp)*1e3)
-		sd, err := sm.Prepare(logits.Binding(), bufs.raw(i32Bytes(NewHistory(64, []int32{1, 2, 3}))).Binding(), ids.Binding(), 0, 1, vocab, 64,
-			SampleParams{Temperature: 0.8, TopK: 40, TopP: 0.95, RepeatPenalty: 1.1, Seed: 1})
+		cfg, err := sm.NewConfig(vocab, 64)
 		require.NoError(t, err)
-		t.Logf("%v sample vocab %d: %.3f ms", prec, vocab, timeIt("sample", 20, sd.Dispatch)*1e3)
+		require.NoError(t, cfg.SetParams(sample.Params{Temperature: 0.8, TopK: 40, TopP: 0.95, RepeatPenalty: 1.1, Seed: 1}))
+		// step: [0] the slot (0), the token goes to [1].
+		step := bufs.raw(i32Bytes(make([]int32, 2)))
+		sd, err := sm.Prepare(cfg, logits.Binding(), bufs.raw(i32Bytes(NewHistory(64, []int32{1, 2, 3}))).Binding(), step.Binding(), 1, 0, 1)
+		require.NoError(t, err)
+		t.Logf("%v sample vocab %d: %.3f ms", prec, vocab, timeIt("sample", 20, sd)*1e3)
 	})
 }
 

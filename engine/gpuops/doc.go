@@ -47,11 +47,13 @@
 //   - Eltwise: PrepareAdd, PrepareGLU (SiLU, GELUTanh), PrepareScale,
 //     PrepareSoftcap, PrepareRows.
 //   - Argmax.Prepare(logits [rows,vocab], out, outOff, rows, vocab).
-//   - Sampler.Prepare(logits, hist, out, outOff, rows, vocab, window,
-//     SampleParams) → *SampleDispatch (SetParams per request): penalty,
-//     top-k (≤ MaxTopK), temperature, top-p and a counter-based PCG draw,
-//     identical to SampleCPU; hist is per row [count, ring of window tokens]
-//     (NewHistory), appended to by the kernel.
+//   - Sampler.Prepare(cfg, logits [rows,vocab], hist, step, rows, slotOff,
+//     outOff): engine/sample's algorithm (penalty over the last RepeatLastN
+//     tokens, top-k ≤ sample.MaxCandidates, temperature, top-p, a
+//     counter-based PCG draw indexed by the history length); cfg
+//     (Sampler.NewConfig, SetParams per request) is shared by any number of
+//     dispatches; hist is per cache slot [count, ring of window tokens]
+//     (NewHistory), appended to by the kernel; step names each row's slot.
 //   - MoE.Prepare(ctx, x, out, router, gate, up, down, MoEShape): router
 //     matmul, top-k routing on the GPU, GEMVs of the selected experts only
 //     (gate/up {hidden, ffn·experts}, down {ffn, hidden·experts} as Weights).

@@ -21,10 +21,15 @@ type MatMul2 struct {
 	kernels map[matmul2Key]*kernel
 }
 
+// GLUStorage is the number of storage buffers the GLU GEMV binds (see
+// Context.GemvNormFits).
+const GLUStorage = 4
+
 type matmul2Key struct {
 	kernel string
 	unit   int
 	gemv   gemvShape
+	norm   gemvPro // zero: none
 }
 
 // NewMatMul2 prepares the GLU GEMV for weights of dtype t (compiled on
@@ -33,16 +38,21 @@ func NewMatMul2(c *Context, t dtype.DType) *MatMul2 {
 	return &MatMul2{c: c, t: t, kernels: map[matmul2Key]*kernel{}}
 }
 
-func (m *MatMul2) kernel(ctx context.Context, name string, unit int, gs gemvShape, params any) (*kernel, error) {
+func (m *MatMul2) kernel(ctx context.Context, name string, unit int, gs gemvShape, params any, nm *GemvNorm) (*kernel, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	key := matmul2Key{name, unit, gs}
+	entries := []gpu.BindingType{gpu.Uniform, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage, gpu.Storage, gpu.ReadOnlyStorage}
+	ns := nm.shape(len(entries))
+	key := matmul2Key{kernel: name, unit: unit, gemv: gs}
+	if ns != nil {
+		key.norm = *ns
+	}
 	if k, ok := m.kernels[key]; ok {
 		return k, nil
 	}
-	entries := []gpu.BindingType{gpu.Uniform, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage, gpu.Storage, gpu.ReadOnlyStorage}
+	entries = append(entries, nm.entries()...)
 	sh := shader{kernel: name, params: params, weight: m.t, hasWeight: true, more: []dtype.DType{m.t}, reduce: true, xdot: true, unit: unit,
-		consts: gs.consts()}
+		consts: gs.consts(), pro: ns}
 	k, err := m.c.compile(ctx, sh, entries...)
 	if err != nil {
 		return nil, err
@@ -55,22 +65,38 @@ func (m *MatMul2) kernel(ctx context.Context, name string, unit int, gs gemvShap
 // In], each product rounded to the activation type first as separate
 // matmuls would store it. gate and up must pass GLUPairs.
 func (m *MatMul2) PrepareGLU(ctx context.Context, gate, up Weight, x, y gpu.Binding, rows int, act Activation) (*Dispatch, error) {
+	return m.prepareGLU(ctx, gate, up, x, y, rows, act, nil)
+}
+
+// PrepareGLUNorm is PrepareGLU of one activation row that runs the
+// residual add and norm before it (see GemvNorm) and GLUs norm(S).
+func (m *MatMul2) PrepareGLUNorm(ctx context.Context, gate, up Weight, nm GemvNorm, y gpu.Binding, act Activation) (*Dispatch, error) {
+	return m.prepareGLU(ctx, gate, up, gpu.Binding{}, y, 1, act, &nm)
+}
+
+func (m *MatMul2) prepareGLU(ctx context.Context, gate, up Weight, x, y gpu.Binding, rows int, act Activation, nm *GemvNorm) (*Dispatch, error) {
 	gc, uc, err := m.gluChunks(gate, up)
 	if err != nil {
 		return nil, err
 	}
+	if err := nm.check(gate.In, rows); err != nil {
+		return nil, err
+	}
 	unit := matmulUnit(m.t, gate.In)
 	gs := newGemvShape(unit, gate.In/unit, gate.Out, rows, m.t)
-	k, err := m.kernel(ctx, "matmul_glu", unit, gs, matmulGLUParams{})
+	k, err := m.kernel(ctx, "matmul_glu", unit, gs, matmulGLUParams{}, nm)
 	if err != nil {
 		return nil, err
 	}
+	eps, one := nm.uniform()
 	d := &Dispatch{Label: "matmul_glu"}
 	for i, ch := range gc {
 		p := matmulGLUParams{K: uint32(gate.In), N: uint32(ch.rows), Rows: uint32(rows), Units: uint32(gate.In / unit),
 			RowBytes: uint32(gate.RowBytes()), WBase: ch.wbase, WBase2: uc[i].wbase, LdY: uint32(gate.Out),
-			YOff: uint32(ch.rowStart), Act: uint32(act)}
-		if err := d.add(k, p, gemvGroups(ch.rows, rows, gs.lanes), ch.binding, x, y, uc[i].binding); err != nil {
+			YOff: uint32(ch.rowStart), Act: uint32(act), NormEps: eps, NormOne: one}
+		// With several chunks, each launch stores the same S (A is not
+		// written): harmless.
+		if err := d.add(k, p, gemvGroups(ch.rows, rows, gs.lanes), append([]gpu.Binding{ch.binding, nm.x(x), y, uc[i].binding}, nm.bindings()...)...); err != nil {
 			d.Release()
 			return nil, err
 		}

@@ -5,6 +5,7 @@ package gpuops
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/doppler-engine/doppler/engine/dtype"
@@ -25,23 +26,35 @@ type qkvKey struct {
 	types [3]dtype.DType
 	unit  int
 	gemv  gemvShape
+	norm  gemvPro // zero: none
 }
+
+// qkvEntries are the kernel's own bindings.
+var qkvEntries = []gpu.BindingType{gpu.Uniform, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage, gpu.Storage,
+	gpu.ReadOnlyStorage, gpu.Storage, gpu.ReadOnlyStorage, gpu.Storage}
+
+// QKVStorage is the number of storage buffers the q/k/v GEMV binds (see
+// Context.GemvNormFits).
+const QKVStorage = 7
 
 // NewMatMulQKV prepares the kernels (compiled on first use, per dtype triple).
 func NewMatMulQKV(c *Context) *MatMulQKV {
 	return &MatMulQKV{c: c, kernels: map[qkvKey]*kernel{}}
 }
 
-func (m *MatMulQKV) kernel(ctx context.Context, key qkvKey) (*kernel, error) {
+func (m *MatMulQKV) kernel(ctx context.Context, key qkvKey, nm *GemvNorm) (*kernel, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	ns := nm.shape(len(qkvEntries))
+	if ns != nil {
+		key.norm = *ns
+	}
 	if k, ok := m.kernels[key]; ok {
 		return k, nil
 	}
 	sh := shader{kernel: "matmul_qkv", params: matmulQKVParams{}, weight: key.types[0], hasWeight: true,
-		more: key.types[1:], reduce: true, xdot: true, unit: key.unit, consts: key.gemv.consts()}
-	k, err := m.c.compile(ctx, sh, gpu.Uniform, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage, gpu.Storage,
-		gpu.ReadOnlyStorage, gpu.Storage, gpu.ReadOnlyStorage, gpu.Storage)
+		more: key.types[1:], reduce: true, xdot: true, unit: key.unit, consts: key.gemv.consts(), pro: ns}
+	k, err := m.c.compile(ctx, sh, append(slices.Clone(qkvEntries), nm.entries()...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -52,22 +65,37 @@ func (m *MatMulQKV) kernel(ctx context.Context, key qkvKey) (*kernel, error) {
 // Prepare computes y[i] [rows, w[i].Out] = x·w[i]ᵀ for x [rows, In] and
 // the three weights in one launch. The weights must pass Fits.
 func (m *MatMulQKV) Prepare(ctx context.Context, w [3]Weight, x gpu.Binding, y [3]gpu.Binding, rows int) (*Dispatch, error) {
+	return m.prepare(ctx, w, x, y, rows, nil)
+}
+
+// PrepareNorm is Prepare of one activation row that runs the residual add
+// and norm before it (see GemvNorm) and projects norm(S).
+func (m *MatMulQKV) PrepareNorm(ctx context.Context, w [3]Weight, nm GemvNorm, y [3]gpu.Binding) (*Dispatch, error) {
+	return m.prepare(ctx, w, gpu.Binding{}, y, 1, &nm)
+}
+
+func (m *MatMulQKV) prepare(ctx context.Context, w [3]Weight, x gpu.Binding, y [3]gpu.Binding, rows int, nm *GemvNorm) (*Dispatch, error) {
 	ch, unit, err := m.chunks(w)
 	if err != nil {
+		return nil, err
+	}
+	if err := nm.check(w[0].In, rows); err != nil {
 		return nil, err
 	}
 	total := w[0].Out + w[1].Out + w[2].Out
 	units := w[0].In / unit
 	key := qkvKey{types: [3]dtype.DType{w[0].DType, w[1].DType, w[2].DType}, unit: unit, gemv: newGemvShape(unit, units, total, rows, w[0].DType, w[1].DType, w[2].DType)}
-	k, err := m.kernel(ctx, key)
+	k, err := m.kernel(ctx, key, nm)
 	if err != nil {
 		return nil, err
 	}
+	eps, one := nm.uniform()
 	d := &Dispatch{Label: "matmul_qkv"}
 	p := matmulQKVParams{K: uint32(w[0].In), N: uint32(w[0].Out), N2: uint32(w[1].Out), N3: uint32(w[2].Out),
 		Rows: uint32(rows), Units: uint32(units), RowBytes: uint32(w[0].RowBytes()), RowBytes2: uint32(w[1].RowBytes()),
-		RowBytes3: uint32(w[2].RowBytes()), WBase: ch[0].wbase, WBase2: ch[1].wbase, WBase3: ch[2].wbase}
-	if err := d.add(k, p, gemvGroups(total, rows, key.gemv.lanes), ch[0].binding, x, y[0], ch[1].binding, y[1], ch[2].binding, y[2]); err != nil {
+		RowBytes3: uint32(w[2].RowBytes()), WBase: ch[0].wbase, WBase2: ch[1].wbase, WBase3: ch[2].wbase, NormEps: eps, NormOne: one}
+	binds := append([]gpu.Binding{ch[0].binding, nm.x(x), y[0], ch[1].binding, y[1], ch[2].binding, y[2]}, nm.bindings()...)
+	if err := d.add(k, p, gemvGroups(total, rows, key.gemv.lanes), binds...); err != nil {
 		d.Release()
 		return nil, err
 	}

@@ -56,6 +56,22 @@ func TestKernelParamsMatch(t *testing.T) {
 	}
 }
 
+// The GEMV prologues read the params of each GEMV that includes them.
+func TestGemvPrologueParams(t *testing.T) {
+	for lib, structs := range map[string][]any{
+		"gemv_norm": {matmulGLUParams{}, matmulQKVParams{}},
+	} {
+		src := kernels.MustSource(lib)
+		for _, params := range structs {
+			decl, err := WGSLStruct("Params", params)
+			require.NoError(t, err)
+			for _, m := range paramRefs(src) {
+				assert.Contains(t, decl, "    "+m+": ", "%s reads P.%s", lib, m)
+			}
+		}
+	}
+}
+
 // paramRefs lists the identifiers following "P." in src.
 func paramRefs(src string) []string {
 	var out []string

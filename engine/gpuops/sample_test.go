@@ -1,68 +1,56 @@
 package gpuops
 
 import (
-	"math"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
+
+	"github.com/doppler-engine/doppler/engine/sample"
 )
 
-func TestSampleCPUGreedyCases(t *testing.T) {
-	logits := []float32{0.5, 3, 3, -1, 2}
-	// k = 1 keeps the largest logit, the lower index on ties.
-	tok, _ := SampleCPU(logits, NewHistory(4, nil), 0, SampleParams{Temperature: 1, TopK: 1, Seed: 9})
-	assert.Equal(t, int32(1), tok)
-	// A penalty on token 1 (positive logit divided) hands the win to token 2.
-	tok, _ = SampleCPU(logits, NewHistory(4, []int32{1, 1}), 0, SampleParams{Temperature: 1, TopK: 1, RepeatPenalty: 2})
-	assert.Equal(t, int32(2), tok)
-	// A tiny top-p keeps only the best candidate.
-	tok, _ = SampleCPU(logits, NewHistory(0, nil), 0, SampleParams{Temperature: 1, TopP: 0.01, Seed: 5})
-	assert.Equal(t, int32(1), tok)
-}
-
-func TestSampleCPUHistory(t *testing.T) {
-	h := NewHistory(3, []int32{7, 8, 9, 10})
-	assert.Equal(t, []int32{4, 10, 8, 9}, h)
-	logits := make([]float32, 20)
-	tok, _ := SampleCPU(logits, h, 0, SampleParams{Temperature: 1, TopK: 1})
-	assert.Equal(t, int32(0), tok)
-	assert.Equal(t, []int32{5, 10, 0, 9}, h)
-}
-
-// TestSampleCPUDistribution checks that draws over many history counts
-// follow softmax(logits / T) restricted to the top k.
-func TestSampleCPUDistribution(t *testing.T) {
-	logits := []float32{1, 0.2, 2, -0.5, 1.5, -3}
-	p := SampleParams{Temperature: 0.7, TopK: 4, Seed: 1234}
-	want := make([]float64, len(logits))
-	var sum float64
-	for _, i := range []int{2, 4, 0, 1} { // the top 4
-		want[i] = math.Exp(float64(logits[i]) / 0.7)
-		sum += want[i]
+func TestSampleSettings(t *testing.T) {
+	tests := []struct {
+		name          string
+		p             sample.Params
+		vocab, window int
+		want          sampleUniform
+	}{
+		{"top-k top-p", sample.Params{Temperature: 0.8, TopK: 40, TopP: 0.9, Seed: 7}, 1000, 64,
+			sampleUniform{Temperature: 0.8, TopP: 0.9, Penalty: 1, Seed: 7, K: 40}},
+		{"top-k 0 is the cap", sample.Params{Temperature: 1, TopP: 1.5}, 262144, 64,
+			sampleUniform{Temperature: 1, TopP: 1, Penalty: 1, K: sample.MaxCandidates}},
+		{"64-bit seed folded", sample.Params{Temperature: 1, Seed: 0x5_0000_0003}, 10, 8,
+			sampleUniform{Temperature: 1, TopP: 1, Penalty: 1, Seed: 6, K: 10}},
+		{"penalty last n", sample.Params{Temperature: 1, RepeatPenalty: 1.3, RepeatLastN: 16}, 100, 64,
+			sampleUniform{Temperature: 1, TopP: 1, Penalty: 1.3, K: 100, LastN: 16}},
+		{"penalty last n 0 is the window", sample.Params{Temperature: 1, RepeatPenalty: 1.3}, 100, 513,
+			sampleUniform{Temperature: 1, TopP: 1, Penalty: 1.3, K: 100, LastN: 513}},
+		{"last n past the window", sample.Params{Temperature: 1, RepeatPenalty: 1.3, RepeatLastN: 1000}, 100, 64,
+			sampleUniform{Temperature: 1, TopP: 1, Penalty: 1.3, K: 100, LastN: 64}},
+		{"greedy penalty is top-k 1", sample.Params{RepeatPenalty: 2, TopK: 40, TopP: 0.5}, 100, 64,
+			sampleUniform{Temperature: 1, TopP: 1, Penalty: 2, K: 1, LastN: 64}},
 	}
-	const n = 40000
-	counts := make([]float64, len(logits))
-	h := NewHistory(0, nil)
-	for range n {
-		tok, _ := SampleCPU(logits, h, 0, p)
-		counts[tok]++
-	}
-	for i := range logits {
-		assert.InDelta(t, want[i]/sum, counts[i]/n, 0.01, "token %d", i)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, sampleSettings(tt.p, tt.vocab, tt.window))
+		})
 	}
 }
 
-func TestSampleDrawUniform(t *testing.T) {
-	// The counter-based draws are uniform enough: mean and spread of u.
-	var s, s2 float64
-	const n = 100000
-	for i := range uint32(n) {
-		u := float64(sampleUniformDraw(77, i, 0))
-		require.True(t, u >= 0 && u < 1)
-		s += u
-		s2 += u * u
+func TestNewHistory(t *testing.T) {
+	tests := []struct {
+		name   string
+		window int
+		tokens []int32
+		want   []int32
+	}{
+		{"empty", 3, nil, []int32{0, 0, 0, 0}},
+		{"fits", 4, []int32{7, 8}, []int32{2, 7, 8, 0, 0}},
+		{"wraps", 3, []int32{7, 8, 9, 10}, []int32{4, 10, 8, 9}},
 	}
-	assert.InDelta(t, 0.5, s/n, 0.005)
-	assert.InDelta(t, 1.0/12, s2/n-(s/n)*(s/n), 0.002)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, NewHistory(tt.window, tt.tokens))
+		})
+	}
 }

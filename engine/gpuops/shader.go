@@ -2,7 +2,9 @@ package gpuops
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -32,7 +34,43 @@ type shader struct {
 	more []dtype.DType
 	unit int      // elements per weight unit; 0 = unitOf(weight)
 	libs []string // kernels/ files of shared functions, before the kernel
+	// pro runs a prologue in a decode GEMV that computes its activations
+	// into workgroup memory in place of reading X (gemvPro).
+	pro *gemvPro
 }
+
+// gemvPro is a decode GEMV's prologue, compile-time part: kernels/<kind>
+// fills the activations (one row of n) into workgroup memory
+// (kernels/gemv_xs.wgsl) from bindings of its own in place of X, and
+// defines prologue(lid, workgroup), which the GEMV calls first.
+// gemv_norm: the residual add and RMSNorm before the GEMV (mode 1 add +
+// norm, 2 norm + add + norm; its bindings from binding on).
+type gemvPro struct {
+	kind          string
+	n             int
+	mode, binding int
+}
+
+// consts are the prologue's constants: XQ padded quads in workgroup
+// memory, and gemv_norm's NORM, NORM_B and NQ quads per invocation.
+func (g gemvPro) consts() map[string]string {
+	c := map[string]string{"XQ": fmt.Sprintf("%du", g.quads())}
+	if g.kind == "gemv_norm" {
+		c["NORM"], c["NORM_B"] = fmt.Sprintf("%du", g.mode), fmt.Sprintf("%du", g.binding)
+		c["NQ"] = fmt.Sprintf("%du", (g.n/4+gemvWG-1)/gemvWG)
+	}
+	return c
+}
+
+// quads is the length of the row in workgroup memory, in padded quads.
+func (g gemvPro) quads() int { q := g.n / 4; return q + q/8 + 1 }
+
+// gemvXDecl is the GEMV kernels' activation binding, which a prologue
+// replaces, and gemvPrologue the place where it runs.
+const (
+	gemvXDecl    = "@group(0) @binding(2) var<storage, read> X: array<XT>;"
+	gemvPrologue = "/*PROLOGUE*/"
+)
 
 // weightFiles maps the supported weight dtypes to their access files.
 var weightFiles = map[dtype.DType]string{
@@ -297,24 +335,27 @@ func renameWeight(src, suffix string, binding int) string {
 var wgslIdent = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]*`)
 
 // xdotVec dots a decoded unit with activations at element xb (a multiple of
-// 4) through vec4 loads; xdotScalar is the plain-type version (UNIT 1, any K).
+// 4) through xv4 (xvGlobal, or a fused norm's workgroup copy); xdotScalar
+// is the plain-type version (UNIT 1, any K).
 const xdotVec = `
-alias XT = ACT4;
 fn xdot(xb: u32, w: ptr<function, array<f32, UNIT>>) -> f32 {
     var s = 0.0;
-    let b = xb >> 2u;
     for (var i = 0u; i < UNIT / 4u; i++) {
-        let x = vec4<f32>(X[b + i]);
-        s += dot(x, vec4<f32>((*w)[4u * i], (*w)[4u * i + 1u], (*w)[4u * i + 2u], (*w)[4u * i + 3u]));
+        s += dot(xv4(xb + 4u * i), vec4<f32>((*w)[4u * i], (*w)[4u * i + 1u], (*w)[4u * i + 2u], (*w)[4u * i + 3u]));
     }
     return s;
 }
-// xv4 reads the activations at elements e..e+3 (e a multiple of 4).
-fn xv4(e: u32) -> vec4<f32> { return vec4<f32>(X[e >> 2u]); }
 // ubytes is the four bytes of v as floats, lowest first.
 fn ubytes(v: u32) -> vec4<f32> {
     return vec4<f32>(f32(v & 0xffu), f32((v >> 8u) & 0xffu), f32((v >> 16u) & 0xffu), f32(v >> 24u));
 }
+`
+
+// xvGlobal reads the activations from X.
+const xvGlobal = `
+alias XT = ACT4;
+// xv4 reads the activations at elements e..e+3 (e a multiple of 4).
+fn xv4(e: u32) -> vec4<f32> { return vec4<f32>(X[e >> 2u]); }
 `
 
 const xdotScalar = `
@@ -359,6 +400,14 @@ func weightSource(t dtype.DType) (string, error) {
 	return src, nil
 }
 
+// weightUnit is the elements per weight unit the kernel reads.
+func (s shader) weightUnit() int {
+	if s.unit == 0 {
+		return unitOf(s.weight)
+	}
+	return s.unit
+}
+
 // source assembles the WGSL text.
 func (s shader) source() (string, error) {
 	body, err := kernels.Source(s.kernel)
@@ -374,13 +423,13 @@ func (s shader) source() (string, error) {
 		b.WriteString("enable subgroups;\ndiagnostic(off, subgroup_uniformity);\n")
 	}
 	fmt.Fprintf(&b, "alias ACT = %s;\nalias ACT2 = vec2<ACT>;\nalias ACT4 = vec4<ACT>;\n", s.prec.wgslType())
-	names := make([]string, 0, len(s.consts))
-	for name := range s.consts {
-		names = append(names, name)
+	consts := map[string]string{}
+	maps.Copy(consts, s.consts)
+	if s.pro != nil {
+		maps.Copy(consts, s.pro.consts())
 	}
-	sort.Strings(names)
-	for _, name := range names {
-		fmt.Fprintf(&b, "const %s = %s;\n", name, s.consts[name])
+	for _, name := range slices.Sorted(maps.Keys(consts)) {
+		fmt.Fprintf(&b, "const %s = %s;\n", name, consts[name])
 	}
 	if s.params != nil {
 		st, err := WGSLStruct("Params", s.params)
@@ -416,10 +465,7 @@ func (s shader) source() (string, error) {
 		b.WriteString(reduceRows)
 	}
 	if s.hasWeight {
-		unit := s.unit
-		if unit == 0 {
-			unit = unitOf(s.weight)
-		}
+		unit := s.weightUnit()
 		fmt.Fprintf(&b, "const UNIT: u32 = %du;\n", unit)
 		if _, ok := s.consts["WP"]; !ok && s.xdot {
 			b.WriteString("const WP: u32 = 1u;\n") // wdot's invocations per unit
@@ -447,10 +493,13 @@ func (s shader) source() (string, error) {
 			b.WriteString(src)
 		}
 		if s.xdot {
-			if unit%4 == 0 {
-				b.WriteString(xdotVec)
-			} else {
+			switch {
+			case unit%4 != 0:
 				b.WriteString(xdotScalar)
+			case s.pro != nil:
+				b.WriteString(xdotVec) // xv4 from gemv_xs.wgsl
+			default:
+				b.WriteString(xdotVec + xvGlobal)
 			}
 		}
 	}
@@ -468,6 +517,23 @@ func (s shader) source() (string, error) {
 	}
 	body = strings.ReplaceAll(body, "/*SG_PARAMS*/", sgParams)
 	body = strings.ReplaceAll(body, "/*SG_INIT*/", sgInit)
+	prologue := ""
+	if s.pro != nil {
+		if !strings.Contains(body, gemvXDecl) || !strings.Contains(body, gemvPrologue) || s.weightUnit()%4 != 0 {
+			return "", fmt.Errorf("gpuops: %s cannot run the prologue %s", s.kernel, s.pro.kind)
+		}
+		xs, err := kernels.Source("gemv_xs")
+		if err != nil {
+			return "", err
+		}
+		src, err := kernels.Source(s.pro.kind)
+		if err != nil {
+			return "", err
+		}
+		body = strings.Replace(body, gemvXDecl, xs+src, 1)
+		prologue = "prologue(lid, wid.x + wid.y * nwg.x);"
+	}
+	body = strings.ReplaceAll(body, gemvPrologue, prologue)
 	b.WriteString(body)
 	return b.String(), nil
 }

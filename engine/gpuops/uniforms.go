@@ -16,42 +16,47 @@ type embedParams struct {
 }
 
 type matmulParams struct {
-	K        uint32 `wgsl:"k"`
-	N        uint32 `wgsl:"n"`
-	Rows     uint32 `wgsl:"rows"`
-	Units    uint32 `wgsl:"units"`
-	RowBytes uint32 `wgsl:"row_bytes"`
-	WBase    uint32 `wgsl:"wbase"`
-	LdY      uint32 `wgsl:"ldy"`
-	YOff     uint32 `wgsl:"yoff"`
+	K        uint32  `wgsl:"k"`
+	N        uint32  `wgsl:"n"`
+	Rows     uint32  `wgsl:"rows"`
+	Units    uint32  `wgsl:"units"`
+	RowBytes uint32  `wgsl:"row_bytes"`
+	WBase    uint32  `wgsl:"wbase"`
+	LdY      uint32  `wgsl:"ldy"`
+	YOff     uint32  `wgsl:"yoff"`
+	NormEps  float32 `wgsl:"norm_eps"` // a fused norm's (gemv_norm.wgsl)
 }
 
 type matmulGLUParams struct {
-	K        uint32 `wgsl:"k"`
-	N        uint32 `wgsl:"n"`
-	Rows     uint32 `wgsl:"rows"`
-	Units    uint32 `wgsl:"units"`
-	RowBytes uint32 `wgsl:"row_bytes"`
-	WBase    uint32 `wgsl:"wbase"`
-	WBase2   uint32 `wgsl:"wbase2"`
-	LdY      uint32 `wgsl:"ldy"`
-	YOff     uint32 `wgsl:"yoff"`
-	Act      uint32 `wgsl:"act"`
+	K        uint32  `wgsl:"k"`
+	N        uint32  `wgsl:"n"`
+	Rows     uint32  `wgsl:"rows"`
+	Units    uint32  `wgsl:"units"`
+	RowBytes uint32  `wgsl:"row_bytes"`
+	WBase    uint32  `wgsl:"wbase"`
+	WBase2   uint32  `wgsl:"wbase2"`
+	LdY      uint32  `wgsl:"ldy"`
+	YOff     uint32  `wgsl:"yoff"`
+	Act      uint32  `wgsl:"act"`
+	NormEps  float32 `wgsl:"norm_eps"` // a fused norm's (gemv_norm.wgsl)
+	NormOne  uint32  `wgsl:"norm_one"`
 }
 
 type matmulQKVParams struct {
-	K         uint32 `wgsl:"k"`
-	N         uint32 `wgsl:"n"`
-	N2        uint32 `wgsl:"n2"`
-	N3        uint32 `wgsl:"n3"`
-	Rows      uint32 `wgsl:"rows"`
-	Units     uint32 `wgsl:"units"`
-	RowBytes  uint32 `wgsl:"row_bytes"`
-	RowBytes2 uint32 `wgsl:"row_bytes2"`
-	RowBytes3 uint32 `wgsl:"row_bytes3"`
-	WBase     uint32 `wgsl:"wbase"`
-	WBase2    uint32 `wgsl:"wbase2"`
-	WBase3    uint32 `wgsl:"wbase3"`
+	K         uint32  `wgsl:"k"`
+	N         uint32  `wgsl:"n"`
+	N2        uint32  `wgsl:"n2"`
+	N3        uint32  `wgsl:"n3"`
+	Rows      uint32  `wgsl:"rows"`
+	Units     uint32  `wgsl:"units"`
+	RowBytes  uint32  `wgsl:"row_bytes"`
+	RowBytes2 uint32  `wgsl:"row_bytes2"`
+	RowBytes3 uint32  `wgsl:"row_bytes3"`
+	WBase     uint32  `wgsl:"wbase"`
+	WBase2    uint32  `wgsl:"wbase2"`
+	WBase3    uint32  `wgsl:"wbase3"`
+	NormEps   float32 `wgsl:"norm_eps"` // a fused norm's (gemv_norm.wgsl)
+	NormOne   uint32  `wgsl:"norm_one"`
 }
 
 type normParams struct {
@@ -140,10 +145,11 @@ type argmaxParams struct {
 const argmaxBlock = 4096
 
 type samplePassParams struct {
-	Rows   uint32 `wgsl:"rows"`
-	Vocab  uint32 `wgsl:"vocab"`
-	Window uint32 `wgsl:"window"`
-	OutOff uint32 `wgsl:"out_off"`
+	Rows    uint32 `wgsl:"rows"`
+	Vocab   uint32 `wgsl:"vocab"`
+	Window  uint32 `wgsl:"window"`
+	OutOff  uint32 `wgsl:"out_off"`
+	SlotOff uint32 `wgsl:"slot_off"`
 }
 
 // sampleUniform is the per-request part of sampling (SampleParams in WGSL).
@@ -153,6 +159,7 @@ type sampleUniform struct {
 	Penalty     float32 `wgsl:"penalty"`
 	Seed        uint32  `wgsl:"seed"`
 	K           uint32  `wgsl:"k"`
+	LastN       uint32  `wgsl:"last_n"`
 }
 
 type moeRouteParams struct {

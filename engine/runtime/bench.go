@@ -1,5 +1,7 @@
 package runtime
 
+import "github.com/doppler-engine/doppler/engine/sample"
+
 // BenchReport is `doppler bench --json`.
 type BenchReport struct {
 	PrefillTokS         float64 `json:"prefill_tok_s"`
@@ -12,8 +14,11 @@ type BenchReport struct {
 	WeightBytesPerToken float64 `json:"weight_bytes_per_token"`
 	Device              string  `json:"device"`
 	// Serial: each decode submission was read back before the next.
-	Serial  bool          `json:"serial,omitempty"`
-	Profile *BenchProfile `json:"profile,omitempty"`
+	Serial bool `json:"serial,omitempty"`
+	// Temperature the decoded tokens were sampled at (bench --temperature;
+	// absent = greedy).
+	Temperature float64       `json:"temperature,omitempty"`
+	Profile     *BenchProfile `json:"profile,omitempty"`
 }
 
 // BenchProfile is bench --profile: the timed decode's replays, then a
@@ -53,6 +58,8 @@ type BenchOptions struct {
 	Serial                  bool // see GenOptions.Serial
 	Profile                 bool // fill BenchReport.Profile (needs timestamp-query)
 	MaxChunk                int  // prompt rows per step (LoadOptions.MaxChunk; 0 = the default)
+	// Sampling of the decoded tokens (zero = greedy); on the GPU either way.
+	Sampling sample.Params
 }
 
 // benchPrompt is a deterministic prompt of n ids spread over the vocabulary.

@@ -5,13 +5,16 @@ package runtime
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/doppler-engine/doppler/engine/model"
+	"github.com/doppler-engine/doppler/engine/sample"
 )
 
 // Bench loads src, warms up (pipelines compiled, graphs recorded), then
-// times a greedy prefill of PromptTokens and GenTokens decoded tokens.
+// times a prefill of PromptTokens and GenTokens decoded tokens, greedy or
+// sampled (o.Sampling).
 func Bench(ctx context.Context, src model.Source, o BenchOptions) (*BenchReport, error) {
 	if o.PromptTokens < 1 || o.GenTokens < 2 {
 		return nil, fmt.Errorf("bench needs at least 1 prompt token and 2 generated tokens")
@@ -34,7 +37,8 @@ func Bench(ctx context.Context, src model.Source, o BenchOptions) (*BenchReport,
 	}
 	defer s.Close()
 	prompt := benchPrompt(o.PromptTokens, m.Config.VocabSize)
-	gen := GenOptions{MaxTokens: min(o.GenTokens, 2*o.StepsPerSubmit+1), StepsPerSubmit: o.StepsPerSubmit, Serial: o.Serial}
+	gen := GenOptions{MaxTokens: min(o.GenTokens, 2*o.StepsPerSubmit+1), StepsPerSubmit: o.StepsPerSubmit, Serial: o.Serial, Sampling: o.Sampling}
+	draw := !o.Sampling.Greedy()
 	if _, err := s.Generate(ctx, [][]int32{prompt}, gen); err != nil {
 		return nil, err
 	}
@@ -48,7 +52,7 @@ func Bench(ctx context.Context, src model.Source, o BenchOptions) (*BenchReport,
 			calls0 = m.JSCalls()
 		}
 	}
-	decode := stepLayout{B: 1, T: 1, R: o.StepsPerSubmit, Sample: true}
+	decode := stepLayout{B: 1, T: 1, R: o.StepsPerSubmit, Sample: true, Draw: draw}
 	if err := s.resetProfile(decode, false); err != nil {
 		return nil, err
 	}
@@ -58,7 +62,7 @@ func Bench(ctx context.Context, src model.Source, o BenchOptions) (*BenchReport,
 		return nil, err
 	}
 	decoded := len(res[0].Tokens) - 1
-	ttft, err := bestTTFT(ctx, s, prompt, first.Sub(start))
+	ttft, err := bestTTFT(ctx, s, prompt, o.Sampling, first.Sub(start))
 	if err != nil {
 		return nil, err
 	}
@@ -69,6 +73,10 @@ func Bench(ctx context.Context, src model.Source, o BenchOptions) (*BenchReport,
 		DispatchesPerToken: s.DecodeDispatches,
 		Device:             m.Backend.dev.Info.Adapter.Description,
 		Serial:             o.Serial,
+	}
+	if t := o.Sampling.Temperature; t > 0 {
+		// The shortest decimal of the float32 (0.8, not 0.800000011920929).
+		r.Temperature, _ = strconv.ParseFloat(strconv.FormatFloat(float64(t), 'g', -1, 32), 64)
 	}
 	r.PrefillTokS = float64(o.PromptTokens) / ttft.Seconds()
 	if d := last.Sub(first).Seconds(); decoded > 0 && d > 0 {
@@ -176,12 +184,12 @@ const ttftRuns = 3
 
 // bestTTFT is the shortest time to first token of the prompt over
 // ttftRuns prefills, the first (already timed) being have.
-func bestTTFT(ctx context.Context, s *Session, prompt []int32, have time.Duration) (time.Duration, error) {
+func bestTTFT(ctx context.Context, s *Session, prompt []int32, sampling sample.Params, have time.Duration) (time.Duration, error) {
 	best := have
 	for i := 1; i < ttftRuns; i++ {
 		var first time.Time
 		start := time.Now()
-		gen := GenOptions{MaxTokens: 1, OnToken: func(int, int32) {
+		gen := GenOptions{MaxTokens: 1, Sampling: sampling, OnToken: func(int, int32) {
 			if first.IsZero() {
 				first = time.Now()
 			}

@@ -20,10 +20,13 @@
 // same ops on the same weights in the same order, and everything that varies
 // between steps lives in buffers the kernels read. The KV caches are
 // allocated at capture and reused, so replayed attention sees the same
-// cache buffers. The GPU sampler (argmax) writes each step's token into the
-// step buffer where the next recorded step's Embed reads it, so R decode
-// steps run back to back in one submission and the tokens come back in one
-// read.
+// cache buffers. The GPU sampler (argmax when greedy, else engine/sample's
+// algorithm through gpuops.Sampler, whose parameters the session sets per
+// request and whose per-slot histories start as each request's prompt)
+// writes each step's token into the step buffer where the next recorded
+// step's Embed reads it, so R decode steps run back to back in one
+// submission and the tokens come back in one read; logits are never read
+// back while generating.
 //
 // Mixture-of-experts layers record as one gpuops.MoE dispatch group: the
 // router's top-k choices and weights stay in GPU scratch and the expert

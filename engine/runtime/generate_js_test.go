@@ -153,17 +153,38 @@ func TestSeveralSequences(t *testing.T) {
 	assert.Equal(t, cpuGreedy(t, prompts[2], steps), together[2].Tokens, "the CPU reference agrees")
 }
 
-// Sampling on the CPU from read-back logits (temperature > 0) goes through
-// the logits graphs; with an argmax sampler it must equal GPU greedy.
-func TestCPUSampling(t *testing.T) {
+// Sampling (temperature > 0) decodes like greedy: every graph picks its
+// tokens on the GPU and reads back only them (no logits), in as many
+// replays, two in flight.
+func TestSamplingReadsNoLogits(t *testing.T) {
 	m := loadStories(t, "f32")
-	s, err := m.NewSession(1, 64)
-	require.NoError(t, err)
-	defer s.Close()
-	res, err := s.Generate(testCtx(t), [][]int32{storiesPrompt}, GenOptions{MaxTokens: 12,
-		Sample: func(_ int, l []float32) int32 { return sample.Argmax(l) }})
-	require.NoError(t, err)
-	assert.Equal(t, storiesGreedy[:12], res[0].Tokens)
+	prompts := [][]int32{storiesPrompt, {1, 403, 261}}
+	for _, steps := range []int{1, 4} {
+		calls := map[bool]int{}
+		for _, sampled := range []bool{false, true} {
+			s, err := m.NewSession(len(prompts), 64)
+			require.NoError(t, err)
+			o := GenOptions{MaxTokens: 12, StepsPerSubmit: steps}
+			if sampled {
+				o.Sampling = sample.Params{Temperature: 0.9, TopP: 0.95, RepeatPenalty: 1.1, Seed: 8}
+			}
+			before := m.JSCalls()
+			res, err := s.Generate(testCtx(t), prompts, o)
+			require.NoError(t, err)
+			calls[sampled] = m.JSCalls() - before
+			for _, r := range res {
+				assert.Len(t, r.Tokens, 12)
+			}
+			for lay, g := range s.graphs {
+				assert.True(t, lay.Sample, "%s: a logits graph", lay)
+				assert.Equal(t, sampled, lay.Draw, "%s", lay)
+				assert.Same(t, g.step, g.readBuf, "%s reads back the step buffer", lay)
+				assert.Equal(t, uint64(4*lay.R*lay.B), g.readLen, "%s reads back its tokens only", lay)
+			}
+			s.Close()
+		}
+		assert.Equal(t, calls[false], calls[true], "steps %d: sampling makes the JS calls greedy makes", steps)
+	}
 }
 
 func TestContextErrors(t *testing.T) {

@@ -92,11 +92,19 @@ func (s *Session) capture(lay stepLayout) (g *graph, err error) {
 			b.Out = ints(lay.outOff(r), lay.B, "step rows")
 		}
 		logits := gt(s.m.Arch.Forward(be, b, s.cache))
-		if lay.Sample {
+		switch {
+		case lay.Draw:
+			// Region r's rows sample with the histories of its slots and
+			// write region r+1's tokens.
+			be.input(logits, "sample", "logits", be.act)
+			smp, cfg, hist := s.drawState()
+			d, err := smp.Prepare(cfg, logits.binding(), hist.Binding(), gpu.Binding{Buffer: g.step}, lay.B, lay.slotOff(r), lay.tokOff(r+1))
+			g.rec.add(d, err, PlanEntry{Layer: -1, Op: "sample", Kernel: "sample", DType: be.act})
+		case lay.Sample:
 			be.input(logits, "argmax", "logits", be.act)
 			d, err := be.argmaxKernel().Prepare(logits.binding(), gpu.Binding{Buffer: g.step}, lay.tokOff(r+1), lay.B, vocab)
 			g.rec.add(d, err, PlanEntry{Layer: -1, Op: "argmax", Kernel: "argmax", DType: be.act})
-		} else {
+		default:
 			g.logits = logits
 		}
 	}

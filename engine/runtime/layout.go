@@ -2,6 +2,13 @@ package runtime
 
 import "fmt"
 
+// DefaultStepsPerSubmit is the decode steps a submission records unless
+// told otherwise (the extension's generator, the CLI's generate and
+// bench): the host's per-submission work (writing the step's inputs,
+// submitting, mapping the read-back) is paid once per this many tokens,
+// and the tokens stream in groups this big.
+const DefaultStepsPerSubmit = 4
+
 // stepLayout places one graph's per-step int32 inputs in its step buffer,
 // which the host writes once per submission:
 //
@@ -15,7 +22,10 @@ import "fmt"
 type stepLayout struct {
 	B, T, R int
 	All     bool // logits of every row (else the last row of each sequence)
-	Sample  bool // argmax on the GPU, tokens read back
+	Sample  bool // tokens picked on the GPU and read back, no logits
+	// Draw picks them with the session's GPU sampler (its sampling
+	// parameters and per-slot histories) instead of argmax; with Sample.
+	Draw bool
 }
 
 func (l stepLayout) String() string {
@@ -25,6 +35,9 @@ func (l stepLayout) String() string {
 	}
 	if l.Sample {
 		mode = "sample"
+		if l.Draw {
+			mode = "draw"
+		}
 	}
 	return fmt.Sprintf("B=%d T=%d R=%d %s", l.B, l.T, l.R, mode)
 }

@@ -47,6 +47,21 @@ func TestStepLayout(t *testing.T) {
 	}
 }
 
+// Each mode is its own graph key, and names itself in labels and errors.
+func TestStepLayoutString(t *testing.T) {
+	for _, tt := range []struct {
+		lay  stepLayout
+		want string
+	}{
+		{stepLayout{B: 1, T: 5, R: 1}, "B=1 T=5 R=1 last"},
+		{stepLayout{B: 2, T: 3, R: 1, All: true}, "B=2 T=3 R=1 all"},
+		{stepLayout{B: 3, T: 1, R: 4, Sample: true}, "B=3 T=1 R=4 sample"},
+		{stepLayout{B: 3, T: 1, R: 4, Sample: true, Draw: true}, "B=3 T=1 R=4 draw"},
+	} {
+		assert.Equal(t, tt.want, tt.lay.String())
+	}
+}
+
 func TestLayerOf(t *testing.T) {
 	assert.Equal(t, 3, layerOf("blk.3.attn_q.weight"))
 	assert.Equal(t, 12, layerOf("blk.12.ffn_norm.weight"))

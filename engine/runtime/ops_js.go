@@ -186,14 +186,22 @@ func (b *Backend) RMSNorm(x, w arch.Tensor, eps float32) arch.Tensor {
 		// one pass that adds in place into the add's first input (see
 		// recording.fusableAdd for why that is safe); a norm that made the
 		// add's other input joins them when it has the same eps.
+		// Either may run inside the decode GEMV that reads out next
+		// (lastResidNorm).
+		rn := &pendingResidNorm{a: fa.a, b: fa.b, w2: g, p: p, sum: fa.y, out: out}
 		if pre := fa.pre; pre != nil && pre.p.Eps == p.Eps && pre.x.buf != fa.a.buf && pre.x.w == nil {
 			d, err := b.normKernel().PrepareNormAdd(fa.a.binding(), pre.x.binding(), pre.w.binding(), g.binding(), out.binding(), p)
-			b.rec.fuseAdd(fa, d, err, PlanEntry{Layer: b.layer, Op: "rmsnorm+add+rmsnorm", Kernel: "rmsnorm_add_pre", DType: "f32", Weight: g.name})
-			return out
+			rn.entry = PlanEntry{Layer: b.layer, Op: "rmsnorm+add+rmsnorm", Kernel: "rmsnorm_add_pre", DType: "f32", Weight: g.name}
+			rn.b, rn.w1, rn.post = pre.x, pre.w, true
+			b.rec.fuseAdd(fa, d, err, rn.entry)
+		} else {
+			fa.pre = nil
+			d, err := b.normKernel().PrepareAdd(fa.a.binding(), fa.b.binding(), g.binding(), out.binding(), p)
+			rn.entry = PlanEntry{Layer: b.layer, Op: "add+rmsnorm", Kernel: "rmsnorm_add", DType: "f32", Weight: g.name}
+			b.rec.fuseAdd(fa, d, err, rn.entry)
 		}
-		fa.pre = nil
-		d, err := b.normKernel().PrepareAdd(fa.a.binding(), fa.b.binding(), g.binding(), out.binding(), p)
-		b.rec.fuseAdd(fa, d, err, PlanEntry{Layer: b.layer, Op: "add+rmsnorm", Kernel: "rmsnorm_add", DType: "f32", Weight: g.name})
+		rn.item = len(b.rec.items) - 1
+		b.rec.lastResidNorm = rn
 		return out
 	}
 	d, err := b.normKernel().Prepare(a.binding(), g.binding(), out.binding(), p)
@@ -282,7 +290,14 @@ func (b *Backend) RopeQK(q, k, qn, kn, pos arch.Tensor, eps float32, p arch.Rope
 	cfg := b.ropeConfig(p)
 	d, err := b.ropeKernel().PrepareQK(b.ctx, qt.binding(), kt.binding(), ps.binding(), ps.off, ps.numel(), qt.shape[1], kt.shape[1], hd, cfg, norm)
 	b.rec.add(d, err, PlanEntry{Layer: b.layer, Op: op, Kernel: "rope_qk", DType: b.act})
-	return b.rec.bump(qt, op), b.rec.bump(kt, op)
+	qr, kr := b.rec.bump(qt, op), b.rec.bump(kt, op)
+	// A decode attention of qr and kr may do this itself (fusableRope).
+	lr := &pendingRope{item: len(b.rec.items) - 1, q: qr, k: kr, pos: ps, rope: gpuops.AttnRope{Cfg: cfg, Norm: norm}, op: "rope"}
+	if norm != nil {
+		lr.op = "qk_norm+rope"
+	}
+	b.rec.lastRope = lr
+	return qr, kr
 }
 
 // ropeConfig is p for the kernels (factors must be host constants).
@@ -330,8 +345,13 @@ func (b *Backend) Attention(q, k, v arch.Tensor, cache arch.KV, bt *arch.Batch, 
 	out := b.rec.alloc([]int{rows, heads * c.dim}, "attention")
 	s := gpuops.AttnShape{B: bt.B, T: bt.T, Heads: heads, KVHeads: c.heads, HeadDim: c.dim, CacheLen: c.cacheLen,
 		PosOff: pos.off, SlotOff: slots.off, Scale: p.Scale, Softcap: p.Softcap, Window: p.Window}
+	e := PlanEntry{Layer: b.layer, Op: "attention", Kernel: "attention", DType: b.act}
+	if lr := b.rec.fusableRope(qt, kt, pos, bt, b.attnKernel()); lr != nil {
+		b.rec.fuseRope(lr)
+		s.Rope, e = &lr.rope, lr.fusedEntry(e)
+	}
 	d, err := b.attnKernel().Prepare(qt.binding(), kt.binding(), vt.binding(), gpuBinding(c.k), gpuBinding(c.v), pos.binding(), out.binding(), s)
-	b.rec.add(d, err, PlanEntry{Layer: b.layer, Op: "attention", Kernel: "attention", DType: b.act})
+	b.rec.add(d, err, e)
 	return out
 }
 
@@ -350,10 +370,18 @@ func (b *Backend) MatMulGLU(x, gate, up arch.Tensor, act arch.Activation) arch.T
 	b.input(a, "matmul_glu/"+dtypeName(g.DType), "x", b.act)
 	shape := slices.Clone(a.shape)
 	shape[len(shape)-1] = g.Out
+	e := PlanEntry{Layer: b.layer, Op: "matmul+glu", Kernel: "matmul_glu/" + dtypeName(g.DType) + "/" + string(act),
+		DType: dtypeName(g.DType), Weight: gw.name, Weight2: uw.name}
+	if rn := b.rec.fusableResidNorm(a, rows, g.Out, gpuops.GLUStorage); rn != nil {
+		nm := b.rec.fuseResidNorm(rn)
+		out := b.rec.alloc(shape, "matmul+glu")
+		d, err := k.PrepareGLUNorm(b.ctx, *g, *u, nm, out.binding(), b.activation(act))
+		b.rec.add(d, err, rn.fusedEntry(e))
+		return out
+	}
 	out := b.rec.alloc(shape, "matmul+glu")
 	d, err := k.PrepareGLU(b.ctx, *g, *u, a.binding(), out.binding(), rows, b.activation(act))
-	b.rec.add(d, err, PlanEntry{Layer: b.layer, Op: "matmul+glu", Kernel: "matmul_glu/" + dtypeName(g.DType) + "/" + string(act),
-		DType: dtypeName(g.DType), Weight: gw.name, Weight2: uw.name})
+	b.rec.add(d, err, e)
 	return out
 }
 
@@ -380,6 +408,12 @@ func (b *Backend) MatMulQKV(x, q, k, v arch.Tensor) (arch.Tensor, arch.Tensor, a
 		}
 	}
 	b.input(a, "matmul_qkv/"+types, "x", b.act)
+	var nm *gpuops.GemvNorm
+	rn := b.rec.fusableResidNorm(a, rows, ws[0].Out+ws[1].Out+ws[2].Out, gpuops.QKVStorage)
+	if rn != nil {
+		n := b.rec.fuseResidNorm(rn)
+		nm = &n
+	}
 	var ys [3]*Tensor
 	var binds [3]gpu.Binding
 	for i, w := range ws {
@@ -388,9 +422,15 @@ func (b *Backend) MatMulQKV(x, q, k, v arch.Tensor) (arch.Tensor, arch.Tensor, a
 		ys[i] = b.rec.alloc(shape, "matmul")
 		binds[i] = ys[i].binding()
 	}
+	e := PlanEntry{Layer: b.layer, Op: "matmul×3", Kernel: "matmul_qkv/" + types,
+		DType: types, Weight: ts[0].name, Weight2: ts[1].name, Weight3: ts[2].name}
+	if nm != nil {
+		d, err := kern.PrepareNorm(b.ctx, ws, *nm, binds)
+		b.rec.add(d, err, rn.fusedEntry(e))
+		return ys[0], ys[1], ys[2]
+	}
 	d, err := kern.Prepare(b.ctx, ws, a.binding(), binds, rows)
-	b.rec.add(d, err, PlanEntry{Layer: b.layer, Op: "matmul×3", Kernel: "matmul_qkv/" + types,
-		DType: types, Weight: ts[0].name, Weight2: ts[1].name, Weight3: ts[2].name})
+	b.rec.add(d, err, e)
 	return ys[0], ys[1], ys[2]
 }
 

@@ -40,6 +40,12 @@ type recording struct {
 	// of its output and a norm of the sum that follow it at once (Gemma's
 	// post-norms).
 	lastNorm *pendingNorm
+	// lastResidNorm is the most recent residual add + norm, a fusion
+	// candidate for a decode GEMV of its output that follows it at once.
+	lastResidNorm *pendingResidNorm
+	// lastRope is the most recent q/k norm + rotation, a fusion candidate
+	// for a decode attention of its outputs that follows it at once.
+	lastRope *pendingRope
 }
 
 // pendingNorm is a recorded y = norm(x)·w.
@@ -125,7 +131,8 @@ func (r *recording) add(d *gpuops.Dispatch, err error, e PlanEntry) {
 	if err != nil {
 		r.b.fail(fmt.Errorf("%s (layer %d): %w", e.Op, e.Layer, err))
 	}
-	r.lastAdd, r.lastEmbed, r.lastNorm = nil, nil, nil // another op came between: a later op may not fuse
+	r.lastAdd, r.lastEmbed, r.lastNorm, r.lastResidNorm = nil, nil, nil, nil // another op came between: a later op may not fuse
+	r.lastRope = nil
 	e.Precision = r.b.act
 	if r.b.ops.Subgroups && reduces[e.Op] {
 		e.Kernel += "+subgroups" // the device feature the kernel was specialized for
@@ -135,7 +142,8 @@ func (r *recording) add(d *gpuops.Dispatch, err error, e PlanEntry) {
 
 // reduces are the ops whose kernels reduce through subgroups where the
 // device offers them (else through workgroup memory).
-var reduces = map[string]bool{"matmul": true, "matmul×3": true, "matmul+glu": true, "rmsnorm": true, "attention": true, "moe": true}
+var reduces = map[string]bool{"matmul": true, "matmul×3": true, "matmul+glu": true, "rmsnorm": true, "attention": true, "qk_norm+rope+attention": true, "rope+attention": true, "moe": true,
+	"add+rmsnorm+matmul×3": true, "add+rmsnorm+matmul+glu": true, "rmsnorm+add+rmsnorm+matmul×3": true, "rmsnorm+add+rmsnorm+matmul+glu": true}
 
 // fusableAdd returns the add whose sum x is when it can merge with a norm
 // of x: it is the last op recorded and not yet run (eager use runs each op

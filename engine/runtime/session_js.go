@@ -10,7 +10,9 @@ import (
 
 	"github.com/doppler-engine/doppler/engine/arch"
 	"github.com/doppler-engine/doppler/engine/gpu"
+	"github.com/doppler-engine/doppler/engine/gpuops"
 	"github.com/doppler-engine/doppler/engine/quant"
+	"github.com/doppler-engine/doppler/engine/sample"
 )
 
 // maxGraphs is how many recorded step shapes a session keeps.
@@ -26,8 +28,15 @@ type Session struct {
 	length int
 	next   []int
 	feed   *gpu.Buffer // the last sampled tokens, for chained replays (see graph.feed)
-	graphs map[stepLayout]*graph
-	order  []stepLayout
+	// The GPU sampler of Draw graphs: its kernels, the parameters every
+	// such graph reads (set per request) and per slot the history of the
+	// sequence, a ring of length+1 tokens (gpuops.NewHistory): the whole
+	// sequence, so RepeatLastN 0 (all of it) works as on the CPU.
+	sampler   *gpuops.Sampler
+	sampleCfg *gpuops.SampleConfig
+	hist      *gpu.Buffer
+	graphs    map[stepLayout]*graph
+	order     []stepLayout
 	// LastPlan is the plan of the most recently recorded step shape.
 	LastPlan *Plan
 	// DecodeDispatches is the GPU dispatches per decode step of the last
@@ -65,6 +74,58 @@ func (s *Session) Close() {
 	}
 	be.pool.Put(s.feed)
 	s.feed = nil
+	if s.sampleCfg != nil {
+		s.sampleCfg.Release()
+		be.pool.Put(s.hist)
+		s.sampler, s.sampleCfg, s.hist = nil, nil, nil
+	}
+}
+
+// histWindow is the ring length of the sampling histories: a sequence's
+// every token (a decode step at the last position appends one more).
+func (s *Session) histWindow() int { return s.length + 1 }
+
+// drawState returns the session's GPU sampler, its parameters and the
+// history buffer, made on first use (panics on failure, as a recording
+// does: capture recovers).
+func (s *Session) drawState() (*gpuops.Sampler, *gpuops.SampleConfig, *gpu.Buffer) {
+	if s.sampleCfg == nil {
+		be := s.m.Backend
+		smp, err := gpuops.NewSampler(be.ctx, be.ops)
+		if err != nil {
+			panic(err)
+		}
+		cfg, err := smp.NewConfig(s.m.Config.VocabSize, s.histWindow())
+		if err != nil {
+			panic(err)
+		}
+		hist, err := be.pool.Get("sample history", uint64(4*s.slots*(s.histWindow()+1)), gpu.UsageStorage|gpu.UsageCopyDst)
+		if err != nil {
+			cfg.Release()
+			panic(err)
+		}
+		s.sampler, s.sampleCfg, s.hist = smp, cfg, hist
+	}
+	return s.sampler, s.sampleCfg, s.hist
+}
+
+// setSampling prepares the GPU sampler for a request with p.
+func (s *Session) setSampling(p sample.Params) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("preparing GPU sampling: %v", r)
+		}
+	}()
+	_, cfg, _ := s.drawState()
+	return s.m.Backend.checkLost(cfg.SetParams(p))
+}
+
+// setHistory makes tokens the sampling history of slot (queued before the
+// next submission).
+func (s *Session) setHistory(slot int, tokens []int32) error {
+	w := s.histWindow()
+	h := gpuops.NewHistory(w, tokens)
+	return s.m.Backend.checkLost(s.m.Backend.dev.WriteBuffer(s.hist, uint64(4*slot*(w+1)), i32Bytes(h)))
 }
 
 // feedBuffer is the session's feed buffer: room for one token per slot.
@@ -194,14 +255,15 @@ type GenOptions struct {
 	MaxTokens int
 	// StepsPerSubmit decode steps are recorded and submitted together; the
 	// GPU samples each step's token and feeds it to the next step, and the
-	// tokens are read back once per submission. Greedy sampling only.
+	// tokens are read back once per submission.
 	StepsPerSubmit int
-	// Sample picks a token from a sequence's logits on the CPU; nil samples
-	// greedily (argmax) on the GPU.
-	Sample func(seq int, logits []float32) int32
+	// Sampling picks the tokens, on the GPU, with engine/sample's algorithm
+	// (so a seed gives what sample.Sampler gives on the CPU); the zero
+	// value is greedy (argmax). Logits are never read back.
+	Sampling sample.Params
 	// Serial waits for each submission's tokens before submitting the next.
-	// By default greedy decoding keeps two submissions in flight: the next
-	// one starts from the tokens the GPU sampled, and is dropped if the
+	// By default decoding keeps two submissions in flight: the next one
+	// starts from the tokens the GPU sampled, and is dropped if the
 	// sequences stopped (see Generate).
 	Serial bool
 	// IsStop ends a sequence at a token (not included in its result).
@@ -234,10 +296,9 @@ func (s *Session) Generate(ctx context.Context, prompts [][]int32, o GenOptions)
 	case o.MaxTokens < 1:
 		return nil, fmt.Errorf("max tokens must be at least 1")
 	}
-	if o.StepsPerSubmit < 1 || o.Sample != nil {
+	if o.StepsPerSubmit < 1 {
 		o.StepsPerSubmit = 1
 	}
-	be := s.m.Backend
 	res := make([]Result, B)
 	done := make([]bool, B)
 	cur := make([]int32, B)
@@ -274,6 +335,12 @@ func (s *Session) Generate(ctx context.Context, prompts [][]int32, o GenOptions)
 		}
 		s.Reset(b)
 	}
+	draw := !o.Sampling.Greedy()
+	if draw {
+		if err := s.setSampling(o.Sampling); err != nil {
+			return nil, err
+		}
+	}
 	// Prompts of one length are prefilled together, one step per chunk.
 	byLen := map[int][]int{}
 	var lens []int
@@ -285,7 +352,7 @@ func (s *Session) Generate(ctx context.Context, prompts [][]int32, o GenOptions)
 	}
 	for _, n := range lens {
 		group := byLen[n]
-		toks, err := s.prefill(ctx, group, prompts, o.Sample)
+		toks, err := s.prefill(ctx, group, prompts, draw)
 		if err != nil {
 			return nil, err
 		}
@@ -296,57 +363,17 @@ func (s *Session) Generate(ctx context.Context, prompts [][]int32, o GenOptions)
 	for b := range cur {
 		accept(b, cur[b])
 	}
-	if o.Sample == nil {
-		if err := s.decodeGreedy(ctx, B, cur, o, accept, done, res); err != nil {
-			return nil, err
-		}
-		return res, nil
-	}
-	for {
-		far := 0
-		active := false
-		for b := range B {
-			far = max(far, s.next[b])
-			active = active || !done[b]
-		}
-		if !active {
-			break
-		}
-		if s.length-far <= 0 {
-			for b := range B {
-				if !done[b] {
-					res[b].Stop, done[b] = "length", true
-				}
-			}
-			break
-		}
-		start := append([]int(nil), s.next[:B]...)
-		lay := stepLayout{B: B, T: 1, R: 1}
-		g, err := s.graph(lay)
-		if err != nil {
-			return nil, err
-		}
-		raw, err := g.run(ctx, be, cur, start, seqSlots(B))
-		if err != nil {
-			return nil, err
-		}
-		s.DecodeDispatches = float64(g.rec.dispatches())
-		logits := s.decodeLogits(raw)
-		for b := range B {
-			s.next[b]++
-			if !done[b] {
-				cur[b] = o.Sample(b, logits[b])
-			}
-			accept(b, cur[b])
-		}
+	if err := s.decode(ctx, B, cur, o, draw, accept, done, res); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
 
 // prefill feeds the prompts of slots (all of one length) together in
-// chunks and returns the token that follows each: argmax on the GPU, or
-// sampled on the CPU from read-back logits.
-func (s *Session) prefill(ctx context.Context, slots []int, prompts [][]int32, sample func(int, []float32) int32) ([]int32, error) {
+// chunks and returns the token that follows each, picked on the GPU: argmax,
+// or (draw) by the session's sampler, whose histories of slots start as the
+// prompts.
+func (s *Session) prefill(ctx context.Context, slots []int, prompts [][]int32, draw bool) ([]int32, error) {
 	B, n := len(slots), len(prompts[slots[0]])
 	// MaxChunk rows per step in all: a batch of prompts shares them (the
 	// activations of a step grow with its rows).
@@ -354,7 +381,7 @@ func (s *Session) prefill(ctx context.Context, slots []int, prompts [][]int32, s
 	out := make([]int32, B)
 	for start := 0; start < n; start += chunk {
 		t := min(n, start+chunk) - start
-		lay := stepLayout{B: B, T: t, R: 1, Sample: sample == nil}
+		lay := stepLayout{B: B, T: t, R: 1, Sample: true, Draw: draw}
 		g, err := s.graph(lay)
 		if err != nil {
 			return nil, err
@@ -365,6 +392,16 @@ func (s *Session) prefill(ctx context.Context, slots []int, prompts [][]int32, s
 			ids = append(ids, prompts[b][start:start+t]...)
 			begin[i] = s.next[b]
 		}
+		if draw && start+chunk >= n {
+			// Every chunk's graph samples its last rows, but only the last
+			// chunk's token counts: the histories are set right before it
+			// (earlier chunks' draws appended to stale ones).
+			for _, b := range slots {
+				if err := s.setHistory(b, prompts[b]); err != nil {
+					return nil, err
+				}
+			}
+		}
 		raw, err := g.run(ctx, s.m.Backend, ids, begin, slots)
 		if err != nil {
 			return nil, err
@@ -372,15 +409,8 @@ func (s *Session) prefill(ctx context.Context, slots []int, prompts [][]int32, s
 		for _, b := range slots {
 			s.next[b] += t
 		}
-		if start+chunk < n {
-			continue
-		}
-		if sample == nil {
+		if start+chunk >= n {
 			copy(out, g.tokens(raw)[0])
-			continue
-		}
-		for i, l := range s.decodeLogits(raw) {
-			out[i] = sample(slots[i], l)
 		}
 	}
 	return out, nil
@@ -402,14 +432,15 @@ type inFlight struct {
 	out []byte // read back already (a graph's first run is synchronous)
 }
 
-// decodeGreedy decodes B sequences (slots 0..B-1), StepsPerSubmit steps per
-// submission, sampling on the GPU, from the tokens in cur. Unless
+// decode decodes B sequences (slots 0..B-1), StepsPerSubmit steps per
+// submission, picking tokens on the GPU (argmax, or the sampler with draw),
+// from the tokens in cur. Unless
 // o.Serial, it submits the next replay before reading back the current
 // one, chained to start from the tokens the GPU sampled: the GPU never
 // waits for a read-back or for Go. When the sequences stop, the replay
 // still in flight is read back and dropped; its cache writes sit past
 // every sequence's length, where the next prefill overwrites them.
-func (s *Session) decodeGreedy(ctx context.Context, B int, cur []int32, o GenOptions, accept func(int, int32), done []bool, res []Result) error {
+func (s *Session) decode(ctx context.Context, B int, cur []int32, o GenOptions, draw bool, accept func(int, int32), done []bool, res []Result) error {
 	be := s.m.Backend
 	slots := seqSlots(B)
 	var queue []inFlight
@@ -426,7 +457,7 @@ func (s *Session) decodeGreedy(ctx context.Context, B int, cur []int32, o GenOpt
 			return false, nil
 		}
 		R := min(o.StepsPerSubmit, room)
-		g, err := s.graph(stepLayout{B: B, T: 1, R: R, Sample: true})
+		g, err := s.graph(stepLayout{B: B, T: 1, R: R, Sample: true, Draw: draw})
 		if err != nil {
 			return false, err
 		}

@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/doppler-engine/doppler/engine/sample"
 	"github.com/doppler-engine/doppler/engine/tasks"
 )
 
@@ -18,8 +17,8 @@ import (
 // use; Close it before the model.
 type TaskGenerator struct {
 	Model *Model
-	// StepsPerSubmit is how many greedy decode steps run between two token
-	// read-backs (0 = 4): fewer waits, tokens stream in groups this big.
+	// StepsPerSubmit is how many decode steps run between two token
+	// read-backs (0 = DefaultStepsPerSubmit).
 	StepsPerSubmit int
 
 	s             *Session
@@ -73,9 +72,9 @@ func (g *TaskGenerator) Generate(ctx context.Context, prompt []int32, opts tasks
 
 // GenerateBatch implements tasks.BatchGenerator: the prompts decode
 // together, one row each per step, each giving what it gives alone.
-// Greedy sampling runs on the GPU; any other sampling reads logits back
-// and samples on the CPU with a sampler per sequence (as
-// tasks.ArchGenerator does, so a seed gives the same text).
+// Tokens are picked on the GPU, greedy or sampled with engine/sample's
+// algorithm (as tasks.ArchGenerator samples on the CPU, so a seed gives
+// the same text).
 func (g *TaskGenerator) GenerateBatch(ctx context.Context, prompts [][]int32, opts tasks.GenOptions, onToken func(int, int32) bool) ([]tasks.Generation, error) {
 	if len(prompts) == 0 {
 		return nil, nil
@@ -103,24 +102,11 @@ func (g *TaskGenerator) GenerateBatch(ctx context.Context, prompts [][]int32, op
 	}
 	steps := g.StepsPerSubmit
 	if steps <= 0 {
-		steps = 4
+		steps = DefaultStepsPerSubmit
 	}
-	o := GenOptions{MaxTokens: opts.MaxTokens, StepsPerSubmit: steps, IsStop: opts.IsStop}
+	o := GenOptions{MaxTokens: opts.MaxTokens, StepsPerSubmit: steps, IsStop: opts.IsStop, Sampling: opts.Sampling}
 	if onToken != nil {
 		o.Keep = onToken
-	}
-	if p := opts.Sampling; p.Temperature > 0 || (p.RepeatPenalty != 0 && p.RepeatPenalty != 1) {
-		samplers := make([]*sample.Sampler, len(prompts))
-		history := make([][]int32, len(prompts))
-		for i, pr := range prompts {
-			samplers[i] = sample.New(p)
-			history[i] = append([]int32(nil), pr...)
-		}
-		o.Sample = func(seq int, logits []float32) int32 {
-			t := samplers[seq].Sample(logits, history[seq])
-			history[seq] = append(history[seq], t)
-			return t
-		}
 	}
 	res, err := s.Generate(ctx, prompts, o)
 	if err != nil {

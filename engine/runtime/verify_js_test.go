@@ -10,6 +10,7 @@ import (
 
 	"github.com/doppler-engine/doppler/engine/arch"
 	"github.com/doppler-engine/doppler/engine/dtype"
+	"github.com/doppler-engine/doppler/engine/gpuops"
 	"github.com/doppler-engine/doppler/engine/model"
 	"github.com/doppler-engine/doppler/engine/ref"
 )
@@ -78,8 +79,34 @@ func TestPlan(t *testing.T) {
 		ops[e.Op]++
 	}
 	layers := m.Config.Layers
-	assert.Equal(t, map[string]int{"embed": 1, "rmsnorm": 2, "add+rmsnorm": layers*2 - 1, "matmul×3": layers, "rope_qk": layers,
-		"matmul": 2*layers + 1, "attention": layers, "matmul+glu": layers, "add": 1, "rows": 1, "argmax": 1}, ops)
+	want := map[string]int{"embed": 1, "rmsnorm": 2, "add+rmsnorm": layers*2 - 1, "matmul×3": layers, "rope_qk": layers,
+		"matmul": 2*layers + 1, "attention": layers, "matmul+glu": layers, "add": 1, "rows": 1, "argmax": 1}
+	// Where the device holds them, the q/k/v and gate/up GEMVs run the
+	// residual add and norm before them (all but the first block's
+	// attention norm, which has no add).
+	if m.Backend.ops.GemvNormFits(m.Config.Hidden, qkvOuts(m), gpuops.QKVStorage) {
+		want["add+rmsnorm"] -= layers - 1
+		want["matmul×3"] -= layers - 1
+		want["add+rmsnorm+matmul×3"] = layers - 1
+	}
+	if m.Backend.ops.GemvNormFits(m.Config.Hidden, m.Config.FFN, gpuops.GLUStorage) {
+		want["add+rmsnorm"] -= layers
+		want["matmul+glu"] -= layers
+		want["add+rmsnorm+matmul+glu"] = layers
+	}
+	// Decode attention rotates q and k itself (stories has no q/k norms)
+	// where the device binds the fused kernel's buffers.
+	if m.Backend.fusesRope(m.Backend.attnKernel()) {
+		want["rope_qk"] -= layers
+		want["attention"] -= layers
+		want["rope+attention"] = layers
+	}
+	for op, n := range want {
+		if n == 0 {
+			delete(want, op)
+		}
+	}
+	assert.Equal(t, want, ops)
 	assert.Equal(t, "argmax", p.Entries[len(p.Entries)-1].Op)
 	assert.Contains(t, p.String(), "matmul/f32")
 	for _, e := range p.Entries {

@@ -25,6 +25,7 @@ type benchFlags struct {
 	model                   string
 	promptTokens, genTokens int
 	steps, maxChunk         int
+	temperature             float64
 	backend, precision      string
 	serial, profile         bool
 }
@@ -33,8 +34,9 @@ func defineBenchFlags(fs *flag.FlagSet, f *benchFlags) {
 	fs.StringVar(&f.model, "model", "", "model: .gguf file, HF folder or shard folder")
 	fs.IntVar(&f.promptTokens, "prompt-tokens", 512, "prompt length")
 	fs.IntVar(&f.genTokens, "gen-tokens", 128, "tokens to generate")
-	fs.IntVar(&f.steps, "steps-per-submit", 1, "decode steps per GPU submission (webgpu)")
+	fs.IntVar(&f.steps, "steps-per-submit", runtime.DefaultStepsPerSubmit, "decode steps per GPU submission (webgpu; the extension's default)")
 	fs.IntVar(&f.maxChunk, "max-chunk", 0, "most prompt rows per GPU step (webgpu; 0 = the engine's default, 512)")
+	fs.Float64Var(&f.temperature, "temperature", 0, "sample decoded tokens at this temperature (seed 1, top-k 0 = the 256 best); 0 = greedy")
 	fs.StringVar(&f.backend, "backend", "webgpu", "webgpu or cpu")
 	fs.StringVar(&f.precision, "precision", "auto", "auto, f32 or f16 (webgpu)")
 	fs.BoolVar(&f.serial, "serial", false, "read back each decode submission before the next (webgpu; default keeps two in flight)")
@@ -53,6 +55,8 @@ func checkBenchFlags(f *benchFlags, pos []string) error {
 		return usagef("--steps-per-submit must be at least 1")
 	case f.maxChunk < 0:
 		return usagef("--max-chunk must not be negative")
+	case f.temperature < 0:
+		return usagef("--temperature must not be negative")
 	}
 	return checkBackend(f.backend, f.precision)
 }
@@ -91,7 +95,13 @@ func parseBenchFlags(args []string) (*benchFlags, error) {
 	return &f, checkBenchFlags(&f, pos)
 }
 
-// benchCPU times the CPU reference: one prefill, then greedy decode.
+// benchSampling is the sampling bench decodes with at temperature t.
+func benchSampling(t float64) sample.Params {
+	return sample.Params{Temperature: float32(t), Seed: 1}
+}
+
+// benchCPU times the CPU reference: one prefill, then greedy (or sampled)
+// decode.
 func benchCPU(f *benchFlags) (*runtime.BenchReport, error) {
 	start := time.Now()
 	src, m, be, err := loadCPU(f.model)
@@ -112,9 +122,13 @@ func benchCPU(f *benchFlags) (*runtime.BenchReport, error) {
 		return nil, err
 	}
 	ttft := time.Since(start)
+	smp := sample.New(benchSampling(f.temperature))
+	history := append([]int32(nil), ids...)
 	start = time.Now()
 	for i := 1; i < f.genTokens; i++ {
-		if logits, err = r.Feed([]int{0}, [][]int32{{sample.Argmax(logits[0])}}, false); err != nil {
+		next := smp.Sample(logits[0], history)
+		history = append(history, next)
+		if logits, err = r.Feed([]int{0}, [][]int32{{next}}, false); err != nil {
 			return nil, err
 		}
 	}
@@ -125,6 +139,7 @@ func benchCPU(f *benchFlags) (*runtime.BenchReport, error) {
 		TTFTms:      float64(ttft.Microseconds()) / 1e3,
 		LoadMs:      float64(load.Microseconds()) / 1e3,
 		Device:      "cpu (pure-Go reference)",
+		Temperature: f.temperature,
 	}, nil
 }
 
@@ -132,7 +147,11 @@ func printBench(w io.Writer, r *runtime.BenchReport) {
 	fmt.Fprintf(w, "device       %s\n", r.Device)
 	fmt.Fprintf(w, "load         %.1f ms\n", r.LoadMs)
 	fmt.Fprintf(w, "prefill      %.1f tok/s (time to first token %.1f ms)\n", r.PrefillTokS, r.TTFTms)
-	fmt.Fprintf(w, "decode       %.1f tok/s\n", r.DecodeTokS)
+	if r.Temperature > 0 {
+		fmt.Fprintf(w, "decode       %.1f tok/s (sampled at temperature %g)\n", r.DecodeTokS, r.Temperature)
+	} else {
+		fmt.Fprintf(w, "decode       %.1f tok/s\n", r.DecodeTokS)
+	}
 	if r.GPUBytes > 0 {
 		fmt.Fprintf(w, "GPU memory   %d bytes\n", r.GPUBytes)
 		fmt.Fprintf(w, "per token    %.1f dispatches, %.2f JS calls, %.0f weight bytes\n", r.DispatchesPerToken, r.JSCallsPerToken, r.WeightBytesPerToken)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/doppler-engine/doppler/engine/arch"
+	"github.com/doppler-engine/doppler/engine/runtime"
 	"github.com/doppler-engine/doppler/engine/sample"
 	"github.com/doppler-engine/doppler/engine/tokenizer"
 )
@@ -52,12 +53,12 @@ func defineGenerateFlags(fs *flag.FlagSet, f *generateFlags) {
 	fs.BoolVar(&f.chat, "chat", false, "apply the model's chat template to --prompt as one user turn")
 	fs.IntVar(&f.maxTokens, "max-tokens", 128, "most tokens to generate")
 	fs.Float64Var(&f.temperature, "temperature", 0, "sampling temperature (0 = greedy)")
-	fs.IntVar(&f.topK, "top-k", 0, "sample among the k most likely tokens (0 = all)")
+	fs.IntVar(&f.topK, "top-k", 0, "sample among the k most likely tokens (0 or more than 256 = the 256 most likely)")
 	fs.Float64Var(&f.topP, "top-p", 1, "sample among the most likely tokens whose probabilities sum to p (1 = off)")
 	fs.Float64Var(&f.repeatPenalty, "repeat-penalty", 1, "divide logits of recent tokens by this (1 = off)")
 	fs.Uint64Var(&f.seed, "seed", 0, "random seed for sampling")
 	fs.BoolVar(&f.ignoreEOS, "ignore-eos", false, "keep generating past end-of-sequence tokens")
-	fs.IntVar(&f.steps, "steps-per-submit", 1, "decode steps per GPU submission (webgpu)")
+	fs.IntVar(&f.steps, "steps-per-submit", runtime.DefaultStepsPerSubmit, "decode steps per GPU submission (webgpu; the extension's default)")
 }
 
 func checkGenerateFlags(f *generateFlags, pos []string) error {

@@ -41,6 +41,19 @@ func TestGenerateWebGPU(t *testing.T) {
 	}
 }
 
+// Sampled generation on the GPU gives the CPU backend's tokens for a seed.
+func TestGenerateWebGPUSampledMatchesCPU(t *testing.T) {
+	m := storiesModel(t)
+	args := []string{"generate", "--model", m, "--tokens", "1,403,407,261,378", "--max-tokens", "24",
+		"--temperature", "0.8", "--top-p", "0.9", "--repeat-penalty", "1.1", "--seed", "12", "--json"}
+	var gpu, cpu generation
+	runJSON(t, &gpu, append(args, "--backend", "webgpu", "--precision", "f32", "--steps-per-submit", "4")...)
+	runJSON(t, &cpu, append(args, "--backend", "cpu")...)
+	assert.Len(t, cpu.Tokens, 24)
+	assert.NotEqual(t, storiesGreedy[:24], cpu.Tokens, "sampled, not greedy")
+	assert.Equal(t, cpu.Tokens, gpu.Tokens)
+}
+
 func TestLogitsWebGPUMatchesCPU(t *testing.T) {
 	m := storiesModel(t)
 	var gpu, cpu struct{ Logits [][]float32 }
@@ -88,7 +101,21 @@ func TestVerifyAndBenchJSON(t *testing.T) {
 	// in one; q, k and v projections; q/k RoPE; attention and its combine;
 	// o; add and norm; gate, up and GLU; down), then the last add, rows,
 	// norm, head and two argmax passes.
+	// (GPUs fuse further: the q/k RoPE into the attention, norms into the
+	// GEMVs after them; lavapipe, a software adapter, keeps these launches.)
 	assert.Equal(t, 52.0, b["dispatches_per_token"])
+	assert.NotContains(t, b, "temperature")
+
+	// Sampled decoding: the sampler's four passes (copy, penalty, block
+	// candidates, draw) replace argmax's two, with the JS calls of greedy
+	// decoding (no logits read back).
+	var sb map[string]any
+	runJSON(t, &sb, "bench", "--model", m, "--prompt-tokens", "16", "--gen-tokens", "9", "--steps-per-submit", "4", "--precision", "f32",
+		"--temperature", "0.8", "--json")
+	assert.Equal(t, 0.8, sb["temperature"])
+	assert.Equal(t, b["dispatches_per_token"].(float64)+2, sb["dispatches_per_token"])
+	assert.Equal(t, b["js_calls_per_token"], sb["js_calls_per_token"])
+	assert.Greater(t, sb["decode_tok_s"], 0.0)
 }
 
 func TestVerifyBenchUsage(t *testing.T) {
@@ -97,6 +124,7 @@ func TestVerifyBenchUsage(t *testing.T) {
 		{"verify", "--model", "x.gguf", "--tokens", "1", "--backend", "cpu"},
 		{"bench", "--model", "x.gguf", "--gen-tokens", "1"},
 		{"bench", "--model", "x.gguf", "--max-chunk", "-1"},
+		{"bench", "--model", "x.gguf", "--temperature", "-0.5"},
 		{"bench"},
 	} {
 		var stdout, stderr bytes.Buffer

@@ -98,15 +98,9 @@ func gpuGenerate(args []string, out *output) error {
 	if tok != nil && !f.ignoreEOS {
 		o.IsStop = tok.IsStop
 	}
-	if f.temperature > 0 || f.repeatPenalty != 1 {
-		smp := sample.New(f.sampleParams())
-		history := append([]int32(nil), ids...)
-		o.Sample = func(_ int, logits []float32) int32 {
-			t := smp.Sample(logits, history)
-			history = append(history, t)
-			return t
-		}
-	}
+	// Sampled or greedy, the GPU picks the tokens (engine/sample's
+	// algorithm: the CPU backend's tokens for a seed).
+	o.Sampling = f.sampleParams()
 	res, err := s.Generate(ctx, [][]int32{ids}, o)
 	if err != nil {
 		return err
@@ -199,7 +193,8 @@ func gpuBench(args []string, out *output) error {
 	}
 	defer done()
 	r, err := runtime.Bench(ctx, src, runtime.BenchOptions{PromptTokens: f.promptTokens, GenTokens: f.genTokens,
-		StepsPerSubmit: f.steps, Precision: f.precision, Serial: f.serial, Profile: f.profile, MaxChunk: f.maxChunk})
+		StepsPerSubmit: f.steps, Precision: f.precision, Serial: f.serial, Profile: f.profile, MaxChunk: f.maxChunk,
+		Sampling: benchSampling(f.temperature)})
 	if err != nil {
 		return err
 	}
