@@ -17,7 +17,7 @@
 //
 // The row's own key and value come from KN/VN (P.fresh) and the workgroup
 // whose split holds that position stores them in the cache. The pipeline
-// includes the q/k hooks prep_q, prep_k and fresh_k from
+// includes the q/k hooks stage_k, prep_qk and fresh_k from
 // attention_decode_plain.wgsl (q and k arrive normed and rotated) or
 // attention_decode_rope.wgsl (the workgroup norms and rotates them itself:
 // rope_qk.wgsl's launch fewer).
@@ -85,18 +85,18 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
             q_sh[i] = vec4<f32>(Q[(qh0 + i / HQ) * hd4 + i % HQ]);
         }
     }
-    let rng = workgroupUniformLoad(&range_sh); // also publishes q_sh, m_sh, l_sh
+    let nb = (r * P.kv_heads + kvh) * hd4;
+    stage_k(lid, hd4, nb);
+    let rng = workgroupUniformLoad(&range_sh); // also publishes q_sh, m_sh, l_sh (and a staged key)
     let lo = rng.x;
     let hi = rng.y;
     let slot_base = rng.z * P.cache_len;
     let own = select(0xffffffffu, rng.w, P.fresh != 0u);
-    let nb = (r * P.kv_heads + kvh) * hd4;
     // The q/k hooks (attention_decode_plain.wgsl, or _rope.wgsl norming
-    // and rotating q and the fresh key here).
-    prep_q(lid, gs, hd4, rng.w);
+    // and rotating q and, where this split holds it, the fresh key here).
     let holds_own = own >= lo && own < hi;
+    prep_qk(lid, gs, hd4, holds_own, rng.w);
     if (holds_own) {
-        prep_k(lid, hd4, nb, rng.w);
         if (lid < hd4) {
             let cb = ((slot_base + own % P.cache_len) * P.kv_heads + kvh) * hd4 + lid;
             KC[cb] = ACT4(fresh_k(nb, lid));

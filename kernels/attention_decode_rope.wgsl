@@ -11,7 +11,7 @@
 @group(0) @binding(9) var<storage, read> RT: array<f32>;
 
 var<workgroup> k_sh: array<vec4<f32>, HQ>; // the fresh key, normed and rotated
-var<workgroup> inv_sh: array<f32, MAXG>;   // 1 / RMS of each query head (then of the key)
+var<workgroup> inv_sh: array<f32, MAXG + 1u>; // 1 / RMS of each query head, then of the key
 
 // pair_at is the element offsets of rotation pair i in a head.
 fn pair_at(i: u32) -> vec2<u32> {
@@ -48,65 +48,65 @@ fn head_inv(isk: bool, base: u32, hd4: u32) -> f32 {
     return 1.0 / sqrt(ss / f32(P.head_dim) + P.eps);
 }
 
-// prep_q norms and rotates the gs query heads in q_sh (loaded raw).
-// Called in uniform control flow; ends with a barrier.
-fn prep_q(lid: u32, gs: u32, hd4: u32, pos: u32) {
+// stage_k loads the fresh key (KN at nb) into k_sh, raw: every workgroup,
+// before it knows whether its split holds the key (the loads overlap the
+// step's other reads; the kernel's next barrier publishes them).
+fn stage_k(lid: u32, hd4: u32, nb: u32) {
+    if (lid < hd4) {
+        k_sh[lid] = vec4<f32>(KN[nb + lid]);
+    }
+}
+
+// prep_qk norms and rotates the gs query heads in q_sh and, with with_k,
+// the staged key in k_sh, in place: the norms of all of them at once, then
+// their pairs in one loop. Called in uniform control flow (with_k is
+// uniform); ends with a barrier.
+fn prep_qk(lid: u32, gs: u32, hd4: u32, with_k: bool, pos: u32) {
+    let nh = gs + select(0u, 1u, with_k); // heads to do: the key is head gs
     if (P.norm != 0u) {
         if (lid < gs) {
             inv_sh[lid] = head_inv(false, lid * HQ, hd4);
+        } else if (lid == gs && with_k) {
+            inv_sh[MAXG] = head_inv(true, 0u, hd4);
         }
         workgroupBarrier();
     }
-    let hd = P.head_dim;
-    let rest = hd - 2u * P.half; // dims past the rotated ones
-    let per = P.half + rest;     // work items per head: pairs, then lone dims
-    for (var w = lid; w < gs * per; w += WG) {
+    let rest = P.head_dim - 2u * P.half; // dims past the rotated ones
+    let per = P.half + rest;              // work items per head: pairs, then lone dims
+    for (var w = lid; w < nh * per; w += WG) {
         let g = w / per;
         let i = w % per;
-        let base = g * HQ;
+        let isk = g == gs;
+        let inv = inv_sh[select(g, MAXG, isk)];
+        let w0 = select(P.half, P.half + P.head_dim, isk); // its norm weights in RT
         if (i < P.half) {
             let e = pair_at(i);
-            let x = vec2<f32>(q_sh[base + (e.x >> 2u)][e.x & 3u], q_sh[base + (e.y >> 2u)][e.y & 3u]);
-            let y = rope_elems(x, e, inv_sh[g], P.half, f32(pos) * RT[i]);
-            q_sh[base + (e.x >> 2u)][e.x & 3u] = y.x;
-            q_sh[base + (e.y >> 2u)][e.y & 3u] = y.y;
+            let y = rope_elems(vec2<f32>(head_get(isk, g, e.x), head_get(isk, g, e.y)), e, inv, w0, f32(pos) * RT[i]);
+            head_set(isk, g, e.x, y.x);
+            head_set(isk, g, e.y, y.y);
         } else if (P.norm != 0u) {
             let j = 2u * P.half + i - P.half;
-            q_sh[base + (j >> 2u)][j & 3u] = f32(ACT(q_sh[base + (j >> 2u)][j & 3u] * inv_sh[g] * RT[P.half + j]));
+            head_set(isk, g, j, f32(ACT(head_get(isk, g, j) * inv * RT[w0 + j])));
         }
     }
     workgroupBarrier();
 }
 
-// prep_k stages the fresh key (KN at nb) normed and rotated in k_sh. Called
-// in uniform control flow by the workgroup whose split holds the row's
-// position; ends with a barrier.
-fn prep_k(lid: u32, hd4: u32, nb: u32, pos: u32) {
-    if (lid < hd4) {
-        k_sh[lid] = vec4<f32>(KN[nb + lid]);
+// head_get and head_set access element j of query head g (q_sh) or of the
+// key (k_sh).
+fn head_get(isk: bool, g: u32, j: u32) -> f32 {
+    if (isk) {
+        return k_sh[j >> 2u][j & 3u];
     }
-    workgroupBarrier();
-    if (P.norm != 0u) {
-        if (lid == 0u) {
-            inv_sh[0] = head_inv(true, 0u, hd4);
-        }
-        workgroupBarrier();
+    return q_sh[g * HQ + (j >> 2u)][j & 3u];
+}
+
+fn head_set(isk: bool, g: u32, j: u32, v: f32) {
+    if (isk) {
+        k_sh[j >> 2u][j & 3u] = v;
+    } else {
+        q_sh[g * HQ + (j >> 2u)][j & 3u] = v;
     }
-    let rest = P.head_dim - 2u * P.half;
-    let w0 = P.half + P.head_dim; // the k norm weights
-    for (var i = lid; i < P.half + rest; i += WG) {
-        if (i < P.half) {
-            let e = pair_at(i);
-            let x = vec2<f32>(k_sh[e.x >> 2u][e.x & 3u], k_sh[e.y >> 2u][e.y & 3u]);
-            let y = rope_elems(x, e, inv_sh[0], w0, f32(pos) * RT[i]);
-            k_sh[e.x >> 2u][e.x & 3u] = y.x;
-            k_sh[e.y >> 2u][e.y & 3u] = y.y;
-        } else if (P.norm != 0u) {
-            let j = 2u * P.half + i - P.half;
-            k_sh[j >> 2u][j & 3u] = f32(ACT(k_sh[j >> 2u][j & 3u] * inv_sh[0] * RT[w0 + j]));
-        }
-    }
-    workgroupBarrier();
 }
 
 fn fresh_k(nb: u32, i: u32) -> vec4<f32> { return k_sh[i]; }

@@ -119,12 +119,17 @@ function table(rows) {
   if (profiled.length) {
     lines.push("", "Decode profile (`doppler bench --profile`: GPU timestamps of the timed decode's replays; then a second",
       "decode with every launch in its own timed pass, which adds a little per launch):", "",
-      "| model | dtype | decode tok/s | GPU ms / step | JS encode+submit ms / step | launches | top launches by GPU time (ms / step) |",
+      "| model | dtype | decode tok/s | GPU ms / token | JS encode+submit ms / token | launches / token | top launches by GPU time (launches, ms / token) |",
       "|---|---|---|---|---|---|---|");
     for (const r of profiled) {
       const p = r.profile;
-      const top = (p.ops?.ops ?? []).slice(0, 5).map((o) => `${o.op} ${o.kernel.replace(/\+subgroups/, "")} ×${o.dispatches} ${o.ms.toFixed(2)}`).join("; ");
-      lines.push(`| ${r.model} | ${r.dtype} | ${fmt(r.decode_tok_s)} | ${p.decode.gpu_ms.toFixed(2)} | ${p.decode.encode_ms.toFixed(2)} | ${fmt(r.dispatches_per_token)} | ${top} |`);
+      // Times are per replay of `steps` decode steps (older results lack
+      // the field: their replays count tells).
+      const steps = p.decode.steps ?? Math.max(1, Math.round((r.gen_tokens - 1) / Math.max(1, p.decode.replays - 1)));
+      const opSteps = p.ops?.steps ?? steps;
+      const top = (p.ops?.ops ?? []).slice(0, 5)
+        .map((o) => `${o.op} ${o.kernel.replace(/\+subgroups/, "")} ×${fmt(o.dispatches / opSteps)} ${(o.ms / opSteps).toFixed(3)}`).join("; ");
+      lines.push(`| ${r.model} | ${r.dtype} | ${fmt(r.decode_tok_s)} | ${(p.decode.gpu_ms / steps).toFixed(2)} | ${(p.decode.encode_ms / steps).toFixed(2)} | ${fmt(r.dispatches_per_token)} | ${top} |`);
     }
   }
   const devices = [...new Set(benches.filter((r) => r.device && !r.error).map((r) => `${r.engine} ${r.backend}: ${r.device}`))];

@@ -34,9 +34,10 @@ type BenchProfile struct {
 // ReplayTimes are a graph's replays as profiled: per replay on average.
 type ReplayTimes struct {
 	Replays  int     `json:"replays"`
-	EncodeMs float64 `json:"encode_ms"` // JS: writing inputs, encoding and submitting
-	WaitMs   float64 `json:"wait_ms"`   // submit to the read-back in JS's hands
-	GPUMs    float64 `json:"gpu_ms"`    // GPU timestamps: first pass begin to last pass end
+	Steps    int     `json:"steps,omitempty"` // decode steps per replay (divide by it for per-token figures)
+	EncodeMs float64 `json:"encode_ms"`       // JS: writing inputs, encoding and submitting
+	WaitMs   float64 `json:"wait_ms"`         // submit to the read-back in JS's hands
+	GPUMs    float64 `json:"gpu_ms"`          // GPU timestamps: first pass begin to last pass end
 	// Ops (ops mode only): GPU time by op kind, most first.
 	Ops []OpTime `json:"ops,omitempty"`
 }

@@ -142,6 +142,7 @@ func (s *Session) profileDecode(ctx context.Context, lay stepLayout, prompt []in
 	if p.Decode, err = g.prof.read(); err != nil {
 		return nil, err
 	}
+	p.Decode.Steps = lay.R
 	if err := g.prof.reset(true); err != nil {
 		return nil, err
 	}
@@ -165,6 +166,7 @@ func (s *Session) profileDecode(ctx context.Context, lay stepLayout, prompt []in
 	if p.Ops, err = g.prof.read(); err != nil {
 		return nil, err
 	}
+	p.Ops.Steps = lay.R
 	if pre != nil {
 		if p.Prefill, err = pre.prof.read(); err != nil {
 			return nil, err
