@@ -52,16 +52,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     let h = rh % P.heads;
     let hd = P.head_dim;
     if (lid == 0u) {
-        // Step values come from a storage buffer: share them through
-        // workgroup memory so loops over them stay workgroup-uniform.
-        let pos = step[P.pos_off + r];
-        var first = 0;
-        if (P.window > 0u) {
-            first = max(0, pos - i32(P.window) + 1);
-        }
-        let lo = u32(first) + split * P.split_len;
-        let hi = max(lo, min(u32(pos) + 1u, lo + P.split_len));
-        range_sh = vec4<u32>(lo, hi, u32(step[P.slot_off + r / P.t]), u32(pos));
+        range_sh = split_range(r, split); // attention_range.wgsl
     }
     let hd4 = hd / 4u; // head_dim is a multiple of 4; invocation i owns dims 4i..4i+3
     if (lid < hd4) {

@@ -22,9 +22,10 @@ const (
 // variable so the benchmark can tune it on the GPU.
 var AttnDecodeTarget = 256
 
-// attnGroupedFixed, when non-zero, overrides the choice of the grouped
-// decode kernel (1 on where the shape allows, -1 off; tests run both).
-var attnGroupedFixed = 0
+// AttnGroupedFixed, when non-zero, overrides the choice of the grouped
+// decode kernel by adapter (1 on wherever the shape allows, -1 off; tests
+// run both).
+var AttnGroupedFixed = 0
 
 // grouped reports whether decode step s runs the grouped kernel (with its
 // q/k norm and rotation when s.Rope is set): on GPUs. Software adapters
@@ -32,7 +33,7 @@ var attnGroupedFixed = 0
 // with it against 27 s (its 256-invocation workgroups and register arrays
 // cost a CPU more than the loads they save).
 func (a *Attention) grouped(s AttnShape) bool {
-	on := attnGroupedFixed > 0 || attnGroupedFixed == 0 && !a.c.Dev.Info.Adapter.IsFallbackAdapter
+	on := AttnGroupedFixed > 0 || AttnGroupedFixed == 0 && !a.c.Dev.Info.Adapter.IsFallbackAdapter
 	return on && s.T == 1 && s.Heads/s.KVHeads <= attnDecodeMaxG && s.HeadDim <= 4*64
 }
 
@@ -52,9 +53,9 @@ func (a *Attention) groupedKernel(rope bool) (*kernel, error) {
 	entries := []gpu.BindingType{gpu.Uniform, gpu.ReadOnlyStorage, gpu.Storage, gpu.Storage, gpu.ReadOnlyStorage,
 		gpu.Storage, gpu.Storage, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage}
 	sh := shader{kernel: "attention_decode", params: attnParams{}, reduce: true, consts: map[string]string{"RS": "8u"},
-		libs: []string{"attention_decode_plain"}}
+		libs: []string{"attention_range", "attention_decode_plain"}}
 	if rope {
-		sh.params, sh.libs = attnRopeParams{}, []string{"attention_decode_rope"}
+		sh.params, sh.libs = attnRopeParams{}, []string{"attention_range", "attention_decode_rope"}
 		entries = append(entries, gpu.ReadOnlyStorage)
 	}
 	k, err := a.c.compile(context.Background(), sh, entries...)

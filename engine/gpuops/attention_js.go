@@ -116,12 +116,12 @@ func NewAttention(ctx context.Context, c *Context) (*Attention, error) {
 	// plain loops: the wide ones cost them ~10% of a demo summary.
 	wide := fmt.Sprint(attnWideFixed > 0 || attnWideFixed == 0 && !c.Dev.Info.Adapter.IsFallbackAdapter)
 	attn, err := c.compile(ctx, shader{kernel: "attention", params: attnParams{}, reduce: true, consts: map[string]string{"G": "1u", "WIDE": wide},
-		libs: []string{"attention_qk_plain"}}, attnEntries...)
+		libs: []string{"attention_range", "attention_qk_plain"}}, attnEntries...)
 	if err != nil {
 		return nil, err
 	}
 	attnDecode, err := c.compile(ctx, shader{kernel: "attention", params: attnParams{}, reduce: true,
-		consts: map[string]string{"G": fmt.Sprintf("%du", attnDecodeG), "WIDE": wide}, libs: []string{"attention_qk_plain"}}, attnEntries...)
+		consts: map[string]string{"G": fmt.Sprintf("%du", attnDecodeG), "WIDE": wide}, libs: []string{"attention_range", "attention_qk_plain"}}, attnEntries...)
 	if err != nil {
 		return nil, err
 	}

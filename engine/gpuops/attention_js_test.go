@@ -72,7 +72,7 @@ func TestAttention(t *testing.T) {
 	type setup struct {
 		v       variant
 		wide    int // attnWideFixed
-		grouped int // attnGroupedFixed
+		grouped int // AttnGroupedFixed
 	}
 	var runs []setup
 	for i, v := range variants(t) {
@@ -88,11 +88,11 @@ func TestAttention(t *testing.T) {
 		// other decode cases once.
 		runs = append(runs, setup{v, 0, -1})
 	}
-	defer func() { attnGroupedFixed = 0 }()
+	defer func() { AttnGroupedFixed = 0 }()
 	for _, rn := range runs {
 		v := rn.v
 		c := opsContext(t, v)
-		attnWideFixed, attnGroupedFixed = rn.wide, rn.grouped
+		attnWideFixed, AttnGroupedFixed = rn.wide, rn.grouped
 		at, err := NewAttention(testCtx(t), c)
 		attnWideFixed = 0
 		require.NoError(t, err)

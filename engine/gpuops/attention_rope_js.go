@@ -46,7 +46,7 @@ func (a *Attention) ropeKernel() (*kernel, error) {
 		return a.attnRope, nil
 	}
 	k, err := a.c.compile(context.Background(), shader{kernel: "attention", params: attnRopeParams{}, reduce: true,
-		consts: map[string]string{"G": fmt.Sprintf("%du", attnDecodeG), "WIDE": a.wide}, libs: []string{"attention_qk_rope"}},
+		consts: map[string]string{"G": fmt.Sprintf("%du", attnDecodeG), "WIDE": a.wide}, libs: []string{"attention_range", "attention_qk_rope"}},
 		gpu.Uniform, gpu.ReadOnlyStorage, gpu.Storage, gpu.Storage, gpu.ReadOnlyStorage,
 		gpu.Storage, gpu.Storage, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage)
 	if err != nil {

@@ -136,7 +136,7 @@ func TestBenchDecodeAttention(t *testing.T) {
 		require.NoError(t, err)
 		bufs := newBuffers(t, c)
 		r := rand.New(rand.NewPCG(4, 5))
-		defer func(target int) { attnGroupedFixed, AttnDecodeTarget = 0, target }(AttnDecodeTarget)
+		defer func(target int) { AttnGroupedFixed, AttnDecodeTarget = 0, target }(AttnDecodeTarget)
 		for _, tc := range decodeBenchShapes {
 			q := bufs.act(randFloats(r, tc.heads*tc.hd, 1))
 			k := bufs.act(randFloats(r, tc.kv*tc.hd, 1))
@@ -147,7 +147,7 @@ func TestBenchDecodeAttention(t *testing.T) {
 			out := bufs.actOut(tc.heads * tc.hd)
 			var want []float32
 			for _, run := range []struct{ grouped, target int }{{-1, 0}, {1, 64}, {1, 128}, {1, 256}, {1, 512}} {
-				attnGroupedFixed, AttnDecodeTarget = run.grouped, run.target
+				AttnGroupedFixed, AttnDecodeTarget = run.grouped, run.target
 				disp, err := at.Prepare(q.Binding(), k.Binding(), v.Binding(), kc.Binding(), vc.Binding(), stepBuf.Binding(), out.Binding(),
 					AttnShape{B: 1, T: 1, Heads: tc.heads, KVHeads: tc.kv, HeadDim: tc.hd, CacheLen: tc.cache, SlotOff: 1, Scale: 0.1})
 				require.NoError(t, err)

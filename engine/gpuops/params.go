@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 )
 
@@ -20,7 +21,7 @@ type field struct {
 	wgsl   string // WGSL type
 	offset int
 	size   int
-	index  int // Go field index
+	index  []int // Go field index path (embedded structs are flattened)
 }
 
 // layout computes the WGSL uniform layout of struct type t: scalars are
@@ -32,16 +33,33 @@ func layout(t reflect.Type) ([]field, int, error) {
 	}
 	var fields []field
 	off := 0
+	if err := layoutFields(t, nil, &fields, &off); err != nil {
+		return nil, 0, err
+	}
+	return fields, (off + 15) / 16 * 16, nil
+}
+
+// layoutFields appends the members of struct t (at Go index path) from
+// byte offset *off; an embedded struct's members come in its place, so a
+// kernel's params can extend another's.
+func layoutFields(t reflect.Type, path []int, fields *[]field, off *int) error {
 	for i := 0; i < t.NumField(); i++ {
 		sf := t.Field(i)
+		idx := append(slices.Clone(path), i)
+		if sf.Anonymous && sf.Type.Kind() == reflect.Struct {
+			if err := layoutFields(sf.Type, idx, fields, off); err != nil {
+				return err
+			}
+			continue
+		}
 		name := sf.Tag.Get("wgsl")
 		if name == "" {
-			return nil, 0, fmt.Errorf("gpuops: field %s.%s has no wgsl tag", t.Name(), sf.Name)
+			return fmt.Errorf("gpuops: field %s.%s has no wgsl tag", t.Name(), sf.Name)
 		}
 		scalar, vec := sf.Type, false
 		if sf.Type.Kind() == reflect.Array {
 			if sf.Type.Len() != 4 {
-				return nil, 0, fmt.Errorf("gpuops: field %s.%s: only [4] arrays (vec4) are supported", t.Name(), sf.Name)
+				return fmt.Errorf("gpuops: field %s.%s: only [4] arrays (vec4) are supported", t.Name(), sf.Name)
 			}
 			scalar, vec = sf.Type.Elem(), true
 		}
@@ -54,17 +72,17 @@ func layout(t reflect.Type) ([]field, int, error) {
 		case reflect.Float32:
 			ws = "f32"
 		default:
-			return nil, 0, fmt.Errorf("gpuops: field %s.%s has unsupported type %v", t.Name(), sf.Name, sf.Type)
+			return fmt.Errorf("gpuops: field %s.%s has unsupported type %v", t.Name(), sf.Name, sf.Type)
 		}
 		size, align := 4, 4
 		if vec {
 			ws, size, align = "vec4<"+ws+">", 16, 16
 		}
-		off = (off + align - 1) / align * align
-		fields = append(fields, field{name: name, wgsl: ws, offset: off, size: size, index: i})
-		off += size
+		*off = (*off + align - 1) / align * align
+		*fields = append(*fields, field{name: name, wgsl: ws, offset: *off, size: size, index: idx})
+		*off += size
 	}
-	return fields, (off + 15) / 16 * 16, nil
+	return nil
 }
 
 // WGSLStruct returns the WGSL declaration `struct name { ... }` of params,
@@ -104,7 +122,7 @@ func Uniform(params any) ([]byte, error) {
 		binary.LittleEndian.PutUint32(out[off:], u)
 	}
 	for _, f := range fields {
-		x := v.Field(f.index)
+		x := v.FieldByIndex(f.index)
 		if x.Kind() == reflect.Array {
 			for j := 0; j < 4; j++ {
 				put(f.offset+4*j, x.Index(j))

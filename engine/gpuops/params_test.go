@@ -28,6 +28,19 @@ func TestWGSLStructLayout(t *testing.T) {
 	assert.Equal(t, float32(3), math.Float32frombits(binary.LittleEndian.Uint32(b[24:])))
 	assert.Equal(t, int32(-2), int32(binary.LittleEndian.Uint32(b[32:])))
 
+	// An embedded struct's members come in its place.
+	type ext struct {
+		p
+		D uint32 `wgsl:"d"`
+	}
+	src, err = WGSLStruct("Params", ext{})
+	require.NoError(t, err)
+	assert.Contains(t, src, "    c: i32, // @32\n    d: u32, // @36\n}")
+	b, err = Uniform(ext{p: p{V: [4]float32{0, 0, 9, 0}}, D: 5})
+	require.NoError(t, err)
+	assert.Equal(t, float32(9), math.Float32frombits(binary.LittleEndian.Uint32(b[24:])))
+	assert.Equal(t, uint32(5), binary.LittleEndian.Uint32(b[36:]))
+
 	_, err = WGSLStruct("P", struct{ X uint64 }{})
 	assert.Error(t, err)
 	_, err = WGSLStruct("P", struct {
@@ -56,10 +69,12 @@ func TestKernelParamsMatch(t *testing.T) {
 	}
 }
 
-// The GEMV prologues read the params of each GEMV that includes them.
-func TestGemvPrologueParams(t *testing.T) {
+// The libraries (and kernels past TestKernelParamsMatch's list) read the
+// params of each kernel that includes them.
+func TestLibParams(t *testing.T) {
 	for lib, structs := range map[string][]any{
-		"gemv_norm": {matmulGLUParams{}, matmulQKVParams{}},
+		"gemv_norm": {matmulGLUParams{}, matmulQKVParams{}}, "attention_range": {attnParams{}, attnRopeParams{}},
+		"attention_decode": {attnParams{}}, "attention_decode_rope": {attnRopeParams{}},
 	} {
 		src := kernels.MustSource(lib)
 		for _, params := range structs {

@@ -3,6 +3,7 @@
 package runtime
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/doppler-engine/doppler/engine/gpu"
+	"github.com/doppler-engine/doppler/engine/gpuops"
 	"github.com/doppler-engine/doppler/engine/model"
 	"github.com/doppler-engine/doppler/engine/synth"
 )
@@ -54,44 +56,29 @@ func TestGemmaEmbedScaleFused(t *testing.T) {
 // chunks keep the separate rope, and the logits and greedy tokens are the
 // unfused plan's.
 func TestRopeAttentionFusion(t *testing.T) {
-	defer func() { ropeAttnFixed = 0 }()
+	defer func() { ropeAttnFixed, gpuops.AttnGroupedFixed = 0, 0 }()
 	for _, tc := range []struct {
 		arch, prec string
 		op         string // the fused entry's op
+		grouped    int    // gpuops.AttnGroupedFixed: 1 decodes by KV head, as GPUs do
 	}{
-		{model.ArchGemma3, "f32", "qk_norm+rope+attention"},
-		{model.ArchGemma3, "f16", "qk_norm+rope+attention"},
-		{model.ArchQwen3, "f32", "qk_norm+rope+attention"},
-		{model.ArchLlama, "f32", "rope+attention"},
+		{model.ArchGemma3, "f32", "qk_norm+rope+attention", 0},
+		{model.ArchGemma3, "f16", "qk_norm+rope+attention", 0},
+		{model.ArchQwen3, "f32", "qk_norm+rope+attention", 0},
+		{model.ArchLlama, "f32", "rope+attention", 0},
+		{model.ArchGemma3, "f32", "qk_norm+rope+attention", 1},
+		{model.ArchQwen3, "f32", "qk_norm+rope+attention", 1},
+		{model.ArchLlama, "f32", "rope+attention", 1},
 	} {
-		t.Run(tc.arch+"/"+tc.prec, func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s/%s/grouped%d", tc.arch, tc.prec, tc.grouped), func(t *testing.T) {
+			gpuops.AttnGroupedFixed = tc.grouped
 			dev := sharedDevice(t)
 			if tc.prec == "f16" && !dev.HasFeature(gpu.FeatureShaderF16) {
 				t.Skip("the device has no shader-f16")
 			}
-			path := filepath.Join(t.TempDir(), "m.gguf")
-			_, err := synth.WriteFile(path, synth.Options{Arch: tc.arch, Shape: "tiny", DType: "q8_0", Seed: 7})
-			require.NoError(t, err)
-			src, err := model.Open(path)
-			require.NoError(t, err)
-			defer src.Close()
+			src := openSynth(t, tc.arch, "q8_0", 7)
 			prompt := []int32{2, 17, 99, 4, 250, 31}
-			type run struct {
-				launches     int
-				ops, prefill map[string]int
-				logits       []float32
-				tokens       []int32
-			}
-			planOps := func(s *Session, lay stepLayout) (map[string]int, int) {
-				g, err := s.graph(lay)
-				require.NoError(t, err)
-				ops := map[string]int{}
-				for _, e := range g.rec.plan(lay).Entries {
-					ops[e.Op]++
-				}
-				return ops, g.rec.dispatches()
-			}
-			runs := map[bool]run{}
+			runs := map[bool]fusionRun{}
 			var layers int
 			for _, fused := range []bool{false, true} {
 				ropeAttnFixed = -1
@@ -106,21 +93,7 @@ func TestRopeAttentionFusion(t *testing.T) {
 					t.Skip("the device binds too few storage buffers for the fused attention")
 				}
 				layers = m.Config.Layers
-				s, err := m.NewSession(1, 32)
-				require.NoError(t, err)
-				_, err = s.Logits(testCtx(t), 0, prompt[:5], false)
-				require.NoError(t, err)
-				l, err := s.Logits(testCtx(t), 0, prompt[5:], false) // a one-row step
-				require.NoError(t, err)
-				ops, launches := planOps(s, stepLayout{B: 1, T: 1, R: 1, Sample: true})
-				prefill, _ := planOps(s, stepLayout{B: 1, T: 3, R: 1, All: true})
-				s.Close()
-				s, err = m.NewSession(1, 32)
-				require.NoError(t, err)
-				res, err := s.Generate(testCtx(t), [][]int32{prompt}, GenOptions{MaxTokens: 8})
-				require.NoError(t, err)
-				s.Close()
-				runs[fused] = run{launches: launches, ops: ops, prefill: prefill, logits: l[0], tokens: res[0].Tokens}
+				runs[fused] = runFusion(t, m, prompt, 32)
 			}
 			plain, fused := runs[false], runs[true]
 			unfusedOp := strings.TrimSuffix(tc.op, "+attention")

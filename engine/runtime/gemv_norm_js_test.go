@@ -3,7 +3,6 @@
 package runtime
 
 import (
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/doppler-engine/doppler/engine/gpuops"
 	"github.com/doppler-engine/doppler/engine/model"
-	"github.com/doppler-engine/doppler/engine/synth"
 )
 
 // Decode steps run the residual add and norm inside the q/k/v and gate/up
@@ -22,13 +20,7 @@ func TestResidNormFusion(t *testing.T) {
 	defer func() { gpuops.GemvNormFixed = 0 }()
 	for _, a := range []string{model.ArchGemma3, model.ArchQwen3, model.ArchLlama} {
 		t.Run(a, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "m.gguf")
-			_, err := synth.WriteFile(path, synth.Options{Arch: a, Shape: "tiny", DType: "q8_0", Seed: 5})
-			require.NoError(t, err)
-			src, err := model.Open(path)
-			require.NoError(t, err)
-			defer src.Close()
-			m, err := Load(testCtx(t), src, LoadOptions{Precision: "f32", Device: sharedDevice(t)})
+			m, err := Load(testCtx(t), openSynth(t, a, "q8_0", 5), LoadOptions{Precision: "f32", Device: sharedDevice(t)})
 			require.NoError(t, err)
 			defer m.Close()
 			gpuops.GemvNormFixed = 1
@@ -36,39 +28,13 @@ func TestResidNormFusion(t *testing.T) {
 				t.Skipf("the device cannot hold the fused q/k/v GEMV")
 			}
 			prompt := []int32{2, 17, 99, 4, 250, 31}
-			type run struct {
-				launches int
-				ops      map[string]int
-				logits   []float32
-				tokens   []int32
-			}
-			runs := map[bool]run{}
+			runs := map[bool]fusionRun{}
 			for _, fused := range []bool{false, true} {
 				gpuops.GemvNormFixed = -1
 				if fused {
 					gpuops.GemvNormFixed = 1 // lavapipe is a fallback adapter
 				}
-				s, err := m.NewSession(1, 32)
-				require.NoError(t, err)
-				_, err = s.Logits(testCtx(t), 0, prompt[:5], false)
-				require.NoError(t, err)
-				l, err := s.Logits(testCtx(t), 0, prompt[5:], false) // a one-row step
-				require.NoError(t, err)
-				lay := stepLayout{B: 1, T: 1, R: 1, Sample: true}
-				g, err := s.graph(lay)
-				require.NoError(t, err)
-				ops := map[string]int{}
-				for _, e := range g.rec.plan(lay).Entries {
-					ops[e.Op]++
-				}
-				launches := g.rec.dispatches()
-				s.Close()
-				s, err = m.NewSession(1, 32)
-				require.NoError(t, err)
-				res, err := s.Generate(testCtx(t), [][]int32{prompt}, GenOptions{MaxTokens: 8})
-				require.NoError(t, err)
-				s.Close()
-				runs[fused] = run{launches: launches, ops: ops, logits: l[0], tokens: res[0].Tokens}
+				runs[fused] = runFusion(t, m, prompt, 32)
 			}
 			plain, fused := runs[false], runs[true]
 			layers := m.Config.Layers

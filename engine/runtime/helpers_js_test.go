@@ -4,6 +4,7 @@ package runtime
 
 import (
 	"context"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/doppler-engine/doppler/engine/gpu"
 	"github.com/doppler-engine/doppler/engine/internal/refdata"
 	"github.com/doppler-engine/doppler/engine/model"
+	"github.com/doppler-engine/doppler/engine/synth"
 )
 
 var (
@@ -62,3 +64,61 @@ var (
 
 // runtimeYield lets JS callbacks (promise resolutions) run.
 func runtimeYield() { time.Sleep(10 * time.Millisecond) }
+
+// openSynth writes the tiny shape of arch in dtype and opens it (closed
+// with the test).
+func openSynth(t *testing.T, arch, dtype string, seed uint64) model.Source {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "m.gguf")
+	_, err := synth.WriteFile(path, synth.Options{Arch: arch, Shape: "tiny", DType: dtype, Seed: seed})
+	require.NoError(t, err)
+	src, err := model.Open(path)
+	require.NoError(t, err)
+	t.Cleanup(func() { src.Close() })
+	return src
+}
+
+// fusionRun is what a fusion test compares between plans: a decode step's
+// plan (launches, ops by name) and logits, a prompt chunk's ops, greedy
+// tokens.
+type fusionRun struct {
+	launches     int
+	ops, prefill map[string]int
+	logits       []float32
+	tokens       []int32
+}
+
+// runFusion feeds prompt to a fresh session of m but its last token, then
+// that token as a one-row step (its logits), lists the decode and a
+// 3-row chunk's plans, and generates 8 greedy tokens in another session.
+func runFusion(t *testing.T, m *Model, prompt []int32, length int) fusionRun {
+	t.Helper()
+	planOps := func(s *Session, lay stepLayout) (map[string]int, int) {
+		g, err := s.graph(lay)
+		require.NoError(t, err)
+		ops := map[string]int{}
+		for _, e := range g.rec.plan(lay).Entries {
+			ops[e.Op]++
+		}
+		return ops, g.rec.dispatches()
+	}
+	n := len(prompt)
+	s, err := m.NewSession(1, length)
+	require.NoError(t, err)
+	_, err = s.Logits(testCtx(t), 0, prompt[:n-1], false)
+	require.NoError(t, err)
+	l, err := s.Logits(testCtx(t), 0, prompt[n-1:], false)
+	require.NoError(t, err)
+	var r fusionRun
+	r.ops, r.launches = planOps(s, stepLayout{B: 1, T: 1, R: 1, Sample: true})
+	r.prefill, _ = planOps(s, stepLayout{B: 1, T: 3, R: 1, All: true})
+	r.logits = l[0]
+	s.Close()
+	s, err = m.NewSession(1, length)
+	require.NoError(t, err)
+	defer s.Close()
+	res, err := s.Generate(testCtx(t), [][]int32{prompt}, GenOptions{MaxTokens: 8})
+	require.NoError(t, err)
+	r.tokens = res[0].Tokens
+	return r
+}
