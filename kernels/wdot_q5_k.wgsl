@@ -12,7 +12,8 @@ fn wdot(row: u32, u: u32, p: u32, xb: u32) -> f32 {
     let shift = 4u * (s & 1u);
     var qx = 0.0;
     var sx = 0.0;
-    for (var i = p; i < 2u; i += WP) {
+    for (var t = 0u; t < 2u / WP; t++) { // constant trip count (WP ≤ 2): unrolled, loads in flight
+        let i = p + t * WP;
         let q = W[qv + i];
         let h = W[bv + 1u + i];
         for (var c = 0u; c < 4u; c++) {
