@@ -22,8 +22,9 @@
 // attention_decode_rope.wgsl (the workgroup norms and rotates them itself:
 // rope_qk.wgsl's launch fewer).
 const WG: u32 = 256u;
-const KT: u32 = 32u;      // keys per tile
-const TPK: u32 = WG / KT; // invocations per key (RS: rg_sum4's row group)
+// KT, the keys per tile, and RS = WG / KT come from the Go side.
+const TPK: u32 = WG / KT; // invocations per key: rg_sum4's row group
+const_assert RS == TPK;
 const MAXG: u32 = 8u;     // query heads per KV head
 const HQ: u32 = 64u;      // quads per head (head_dim ≤ 256)
 const KQ: u32 = HQ / TPK; // quads of a key row per invocation

@@ -4,6 +4,7 @@ package gpuops
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/doppler-engine/doppler/engine/gpu"
 )
@@ -52,7 +53,8 @@ func (a *Attention) groupedKernel(rope bool) (*kernel, error) {
 	}
 	entries := []gpu.BindingType{gpu.Uniform, gpu.ReadOnlyStorage, gpu.Storage, gpu.Storage, gpu.ReadOnlyStorage,
 		gpu.Storage, gpu.Storage, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage}
-	sh := shader{kernel: "attention_decode", params: attnParams{}, reduce: true, consts: map[string]string{"RS": "8u"},
+	consts := map[string]string{"KT": fmt.Sprintf("%du", attnDecodeKT), "RS": fmt.Sprintf("%du", 256/attnDecodeKT)}
+	sh := shader{kernel: "attention_decode", params: attnParams{}, reduce: true, consts: consts,
 		libs: []string{"attention_range", "attention_decode_plain"}}
 	if rope {
 		sh.params, sh.libs = attnRopeParams{}, []string{"attention_range", "attention_decode_rope"}
