@@ -116,13 +116,14 @@ func (g *GemvNorm) x(x gpu.Binding) gpu.Binding {
 	return g.A
 }
 
-// uniform is the params' fused norm part: eps, and 1 for OnePlus.
-func (g *GemvNorm) uniform() (eps float32, one uint32) {
+// uniform is the params' fused norm part (zero without a norm).
+func (g *GemvNorm) uniform() gemvNormParams {
 	if g == nil {
-		return 0, 0
+		return gemvNormParams{}
 	}
+	p := gemvNormParams{NormEps: g.Eps}
 	if g.OnePlus {
-		one = 1
+		p.NormOne = 1
 	}
-	return g.Eps, one
+	return p
 }

@@ -88,12 +88,11 @@ func (m *MatMul2) prepareGLU(ctx context.Context, gate, up Weight, x, y gpu.Bind
 	if err != nil {
 		return nil, err
 	}
-	eps, one := nm.uniform()
 	d := &Dispatch{Label: "matmul_glu"}
 	for i, ch := range gc {
 		p := matmulGLUParams{K: uint32(gate.In), N: uint32(ch.rows), Rows: uint32(rows), Units: uint32(gate.In / unit),
 			RowBytes: uint32(gate.RowBytes()), WBase: ch.wbase, WBase2: uc[i].wbase, LdY: uint32(gate.Out),
-			YOff: uint32(ch.rowStart), Act: uint32(act), NormEps: eps, NormOne: one}
+			YOff: uint32(ch.rowStart), Act: uint32(act), gemvNormParams: nm.uniform()}
 		// With several chunks, each launch stores the same S (A is not
 		// written): harmless.
 		if err := d.add(k, p, gemvGroups(ch.rows, rows, gs.lanes), append([]gpu.Binding{ch.binding, nm.x(x), y, uc[i].binding}, nm.bindings()...)...); err != nil {

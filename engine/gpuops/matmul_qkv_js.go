@@ -89,11 +89,10 @@ func (m *MatMulQKV) prepare(ctx context.Context, w [3]Weight, x gpu.Binding, y [
 	if err != nil {
 		return nil, err
 	}
-	eps, one := nm.uniform()
 	d := &Dispatch{Label: "matmul_qkv"}
 	p := matmulQKVParams{K: uint32(w[0].In), N: uint32(w[0].Out), N2: uint32(w[1].Out), N3: uint32(w[2].Out),
 		Rows: uint32(rows), Units: uint32(units), RowBytes: uint32(w[0].RowBytes()), RowBytes2: uint32(w[1].RowBytes()),
-		RowBytes3: uint32(w[2].RowBytes()), WBase: ch[0].wbase, WBase2: ch[1].wbase, WBase3: ch[2].wbase, NormEps: eps, NormOne: one}
+		RowBytes3: uint32(w[2].RowBytes()), WBase: ch[0].wbase, WBase2: ch[1].wbase, WBase3: ch[2].wbase, gemvNormParams: nm.uniform()}
 	binds := append([]gpu.Binding{ch[0].binding, nm.x(x), y[0], ch[1].binding, y[1], ch[2].binding, y[2]}, nm.bindings()...)
 	if err := d.add(k, p, gemvGroups(total, rows, key.gemv.lanes), binds...); err != nil {
 		d.Release()

@@ -16,47 +16,51 @@ type embedParams struct {
 }
 
 type matmulParams struct {
-	K        uint32  `wgsl:"k"`
-	N        uint32  `wgsl:"n"`
-	Rows     uint32  `wgsl:"rows"`
-	Units    uint32  `wgsl:"units"`
-	RowBytes uint32  `wgsl:"row_bytes"`
-	WBase    uint32  `wgsl:"wbase"`
-	LdY      uint32  `wgsl:"ldy"`
-	YOff     uint32  `wgsl:"yoff"`
-	NormEps  float32 `wgsl:"norm_eps"` // a fused norm's (gemv_norm.wgsl)
+	K        uint32 `wgsl:"k"`
+	N        uint32 `wgsl:"n"`
+	Rows     uint32 `wgsl:"rows"`
+	Units    uint32 `wgsl:"units"`
+	RowBytes uint32 `wgsl:"row_bytes"`
+	WBase    uint32 `wgsl:"wbase"`
+	LdY      uint32 `wgsl:"ldy"`
+	YOff     uint32 `wgsl:"yoff"`
 }
 
 type matmulGLUParams struct {
-	K        uint32  `wgsl:"k"`
-	N        uint32  `wgsl:"n"`
-	Rows     uint32  `wgsl:"rows"`
-	Units    uint32  `wgsl:"units"`
-	RowBytes uint32  `wgsl:"row_bytes"`
-	WBase    uint32  `wgsl:"wbase"`
-	WBase2   uint32  `wgsl:"wbase2"`
-	LdY      uint32  `wgsl:"ldy"`
-	YOff     uint32  `wgsl:"yoff"`
-	Act      uint32  `wgsl:"act"`
-	NormEps  float32 `wgsl:"norm_eps"` // a fused norm's (gemv_norm.wgsl)
-	NormOne  uint32  `wgsl:"norm_one"`
+	K        uint32 `wgsl:"k"`
+	N        uint32 `wgsl:"n"`
+	Rows     uint32 `wgsl:"rows"`
+	Units    uint32 `wgsl:"units"`
+	RowBytes uint32 `wgsl:"row_bytes"`
+	WBase    uint32 `wgsl:"wbase"`
+	WBase2   uint32 `wgsl:"wbase2"`
+	LdY      uint32 `wgsl:"ldy"`
+	YOff     uint32 `wgsl:"yoff"`
+	Act      uint32 `wgsl:"act"`
+	gemvNormParams
 }
 
 type matmulQKVParams struct {
-	K         uint32  `wgsl:"k"`
-	N         uint32  `wgsl:"n"`
-	N2        uint32  `wgsl:"n2"`
-	N3        uint32  `wgsl:"n3"`
-	Rows      uint32  `wgsl:"rows"`
-	Units     uint32  `wgsl:"units"`
-	RowBytes  uint32  `wgsl:"row_bytes"`
-	RowBytes2 uint32  `wgsl:"row_bytes2"`
-	RowBytes3 uint32  `wgsl:"row_bytes3"`
-	WBase     uint32  `wgsl:"wbase"`
-	WBase2    uint32  `wgsl:"wbase2"`
-	WBase3    uint32  `wgsl:"wbase3"`
-	NormEps   float32 `wgsl:"norm_eps"` // a fused norm's (gemv_norm.wgsl)
-	NormOne   uint32  `wgsl:"norm_one"`
+	K         uint32 `wgsl:"k"`
+	N         uint32 `wgsl:"n"`
+	N2        uint32 `wgsl:"n2"`
+	N3        uint32 `wgsl:"n3"`
+	Rows      uint32 `wgsl:"rows"`
+	Units     uint32 `wgsl:"units"`
+	RowBytes  uint32 `wgsl:"row_bytes"`
+	RowBytes2 uint32 `wgsl:"row_bytes2"`
+	RowBytes3 uint32 `wgsl:"row_bytes3"`
+	WBase     uint32 `wgsl:"wbase"`
+	WBase2    uint32 `wgsl:"wbase2"`
+	WBase3    uint32 `wgsl:"wbase3"`
+	gemvNormParams
+}
+
+// gemvNormParams are a fused norm's (gemv_norm.wgsl) part of the GEMVs'
+// params: eps, and 1 to multiply by 1 + w.
+type gemvNormParams struct {
+	NormEps float32 `wgsl:"norm_eps"`
+	NormOne uint32  `wgsl:"norm_one"`
 }
 
 type normParams struct {
