@@ -29,10 +29,14 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     var acc = vec4<f32>(0.0);
     if (live) {
         let row = P.wbase + n * P.row_bytes;
-        for (var u = lane / WP; u < P.units; u += RS / WP) {
-            for (var t = 0u; t < TR; t++) {
-                if (t < nr) {
-                    acc[t] += wdot(row, u, part, (r0 + t) * P.k + u * UNIT);
+        // UI iterations, a constant: unrolled, every unit's loads in flight
+        for (var i = 0u; i < UI; i++) {
+            let u = lane / WP + i * (RS / WP);
+            if (UX || u < P.units) { // UX: the units fill every iteration
+                for (var t = 0u; t < TR; t++) {
+                    if (t < nr) {
+                        acc[t] += wdot(row, u, part, (r0 + t) * P.k + u * UNIT);
+                    }
                 }
             }
         }

@@ -36,12 +36,16 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     if (live) {
         let grow = P.wbase + n * P.row_bytes;
         let urow = P.wbase2 + n * P.row_bytes;
-        for (var u = lane / WP; u < P.units; u += RS / WP) {
-            for (var t = 0u; t < TR; t++) {
-                if (t < nr) {
-                    let xb = (r0 + t) * P.k + u * UNIT;
-                    ag[t] += wdot(grow, u, part, xb);
-                    au[t] += wdot2(urow, u, part, xb);
+        // UI iterations, a constant: unrolled, every unit's loads in flight
+        for (var i = 0u; i < UI; i++) {
+            let u = lane / WP + i * (RS / WP);
+            if (UX || u < P.units) { // UX: the units fill every iteration
+                for (var t = 0u; t < TR; t++) {
+                    if (t < nr) {
+                        let xb = (r0 + t) * P.k + u * UNIT;
+                        ag[t] += wdot(grow, u, part, xb);
+                        au[t] += wdot2(urow, u, part, xb);
+                    }
                 }
             }
         }

@@ -42,16 +42,20 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     if (live) {
         let base = select(select(P.wbase + row * P.row_bytes, P.wbase2 + row * P.row_bytes2, which == 1u),
                           P.wbase3 + row * P.row_bytes3, which == 2u);
-        for (var u = lane / WP; u < P.units; u += RS / WP) {
-            for (var t = 0u; t < TR; t++) {
-                if (t < nr) {
-                    let xb = (r0 + t) * P.k + u * UNIT;
-                    if (which == 0u) {
-                        acc[t] += wdot(base, u, part, xb);
-                    } else if (which == 1u) {
-                        acc[t] += wdot2(base, u, part, xb);
-                    } else {
-                        acc[t] += wdot3(base, u, part, xb);
+        // UI iterations, a constant: unrolled, every unit's loads in flight
+        for (var i = 0u; i < UI; i++) {
+            let u = lane / WP + i * (RS / WP);
+            if (UX || u < P.units) { // UX: the units fill every iteration
+                for (var t = 0u; t < TR; t++) {
+                    if (t < nr) {
+                        let xb = (r0 + t) * P.k + u * UNIT;
+                        if (which == 0u) {
+                            acc[t] += wdot(base, u, part, xb);
+                        } else if (which == 1u) {
+                            acc[t] += wdot2(base, u, part, xb);
+                        } else {
+                            acc[t] += wdot3(base, u, part, xb);
+                        }
                     }
                 }
             }

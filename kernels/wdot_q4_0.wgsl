@@ -7,7 +7,7 @@ fn wdot(row: u32, u: u32, p: u32, xb: u32) -> f32 {
     for (var i = 0u; i < 8u / WP; i++) { // constant trip count: unrolled, every load in flight
         let j = p + i * WP;
         let q = w_u32(base + 2u + 4u * (j & 3u));
-        a += dot(xv4(xb + 4u * j), ubytes((q >> (4u * (j >> 2u))) & 0x0f0f0f0fu) - 8.0);
+        a += dot(xv4(xb + 4u * j), ubytes((q >> (4u * (j >> 2u))) & 0x0f0f0f0fu, 8.0));
     }
     return w_f16(base) * a;
 }

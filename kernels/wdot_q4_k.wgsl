@@ -17,7 +17,7 @@ fn wdot(row: u32, u: u32, p: u32, xb: u32) -> f32 {
         let q = W[qv + i];
         for (var c = 0u; c < 4u; c++) {
             let x = xv4(xb + 16u * i + 4u * c);
-            qx += dot(x, ubytes((q[c] >> shift) & 0x0f0f0f0fu));
+            qx += dot(x, ubytes((q[c] >> shift) & 0x0f0f0f0fu, 0.0));
             sx += x.x + x.y + x.z + x.w;
         }
     }

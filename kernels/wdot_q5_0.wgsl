@@ -9,7 +9,7 @@ fn wdot(row: u32, u: u32, p: u32, xb: u32) -> f32 {
         let j = p + i * WP;
         let q = w_u32(base + 6u + 4u * (j & 3u));
         let v = ((q >> (4u * (j >> 2u))) & 0x0f0f0f0fu) | spread4(qh >> (4u * j));
-        a += dot(xv4(xb + 4u * j), ubytes(v) - 16.0);
+        a += dot(xv4(xb + 4u * j), ubytes(v, 16.0));
     }
     return w_f16(base) * a;
 }

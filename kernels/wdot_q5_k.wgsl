@@ -19,7 +19,7 @@ fn wdot(row: u32, u: u32, p: u32, xb: u32) -> f32 {
         for (var c = 0u; c < 4u; c++) {
             let x = xv4(xb + 16u * i + 4u * c);
             let v = ((q[c] >> shift) & 0x0f0f0f0fu) | (((h[c] >> s) & 0x01010101u) << 4u);
-            qx += dot(x, ubytes(v));
+            qx += dot(x, ubytes(v, 0.0));
             sx += x.x + x.y + x.z + x.w;
         }
     }

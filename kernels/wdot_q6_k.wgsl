@@ -13,7 +13,7 @@ fn wdot(row: u32, u: u32, p: u32, xb: u32) -> f32 {
     for (var i = 0u; i < 8u / WP; i++) { // constant trip count: unrolled, every load in flight
         let j = p + i * WP;
         let v = ((w_u32(ql + 4u * j) >> nib) & 0x0f0f0f0fu) | (((w_u32(qh + 4u * j) >> (2u * k)) & 0x03030303u) << 4u);
-        let p = dot(xv4(xb + 4u * j), ubytes(v) - 32.0);
+        let p = dot(xv4(xb + 4u * j), ubytes(v, 32.0));
         if (j < 4u) {
             a.x += p;
         } else {

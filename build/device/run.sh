@@ -103,7 +103,11 @@ unxz() {
 
 # ---------------------------------------------------------------- unpack
 log "unpacking .device into $WORK (local=$LOCAL)"
-for f in node.xz doppler.tar.xz webgpu.tar.xz llamacpp.tar.xz; do
+# llama.cpp is needed only where it runs (an A/B run may leave it behind to
+# fit more builds in the carry).
+NEED=(node.xz doppler.tar.xz webgpu.tar.xz)
+[ "${DEVICE_LLAMA:-1}" = 0 ] || NEED+=(llamacpp.tar.xz)
+for f in "${NEED[@]}"; do
 	[ -f ".device/$f" ] || { log "missing .device/$f: run build/device/pack.sh here first, and carry .device"; exit 1; }
 done
 mkdir -p "$WORK/bin" "$WORK/doppler" "$WORK/llamacpp" build/node_modules/webgpu
@@ -111,7 +115,7 @@ unxz .device/node.xz >"$WORK/bin/node" && chmod +x "$WORK/bin/node"
 unxz .device/doppler.tar.xz | tar -C "$WORK/doppler" -xf -
 # host.js loads Dawn from build/node_modules/webgpu (ignored, so free here).
 unxz .device/webgpu.tar.xz | tar -C build/node_modules/webgpu -xf -
-unxz .device/llamacpp.tar.xz | tar -C "$WORK/llamacpp" -xf -
+[ -f .device/llamacpp.tar.xz ] && unxz .device/llamacpp.tar.xz | tar -C "$WORK/llamacpp" -xf -
 ALT_WASMS=()
 i=1
 for f in ${DEVICE_ALT_WASM:-}; do

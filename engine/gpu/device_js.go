@@ -121,6 +121,7 @@ func Open(ctx context.Context, opts Options) (*Device, error) {
 	}
 	d := &Device{adapter: adapter, device: device, queue: queue, lost: make(chan string, 1)}
 	d.Info.Adapter = adapterInfo
+	d.Info.LanguageFeatures = readLanguageFeatures(gpu)
 	if d.Info.Features, err = readFeatures(device); err != nil {
 		return nil, err
 	}
@@ -211,7 +212,25 @@ func intProp(v safejs.Value, name string) int {
 
 // readFeatures lists obj.features (a setlike) as strings.
 func readFeatures(obj safejs.Value) ([]string, error) {
-	set, err := obj.Get("features")
+	return readSet(obj, "features")
+}
+
+// readLanguageFeatures lists navigator.gpu.wgslLanguageFeatures (none where
+// the implementation predates it).
+func readLanguageFeatures(gpu safejs.Value) []string {
+	if v, err := gpu.Get("wgslLanguageFeatures"); err != nil || v.Type() != safejs.TypeObject {
+		return nil
+	}
+	out, err := readSet(gpu, "wgslLanguageFeatures")
+	if err != nil {
+		return nil
+	}
+	return out
+}
+
+// readSet lists the strings of the setlike obj[name].
+func readSet(obj safejs.Value, name string) ([]string, error) {
+	set, err := obj.Get(name)
 	if err != nil {
 		return nil, err
 	}

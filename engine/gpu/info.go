@@ -3,6 +3,7 @@ package gpu
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 )
 
@@ -40,7 +41,16 @@ type Info struct {
 	Adapter  AdapterInfo       `json:"adapter"`
 	Features []string          `json:"features"`
 	Limits   map[string]uint64 `json:"limits"`
+	// LanguageFeatures are the WGSL language extensions the implementation
+	// offers (navigator.gpu.wgslLanguageFeatures).
+	LanguageFeatures []string `json:"wgslLanguageFeatures,omitempty"`
 }
+
+// LanguagePacked4x8 is the WGSL extension of dot4I8Packed and friends.
+const LanguagePacked4x8 = "packed_4x8_integer_dot_product"
+
+// HasLanguageFeature reports whether WGSL offers the extension name.
+func (i *Info) HasLanguageFeature(name string) bool { return slices.Contains(i.LanguageFeatures, name) }
 
 // HasFeature reports whether the device has feature name enabled.
 func (i *Info) HasFeature(name string) bool {

@@ -199,12 +199,20 @@ func TestBenchGEMV(t *testing.T) {
 				}
 				// Two rounds over every setting, the faster time of each counts:
 				// the first timings after the uploads ran up to 2× slow.
-				type setting struct{ lanes, parts int }
+				type setting struct {
+					lanes, parts int
+					q8           bool // 8-bit activations
+				}
 				var settings []setting
-				for _, lanes := range []int{0, 16, 32, 64, 128} {
-					for _, wp := range parts {
-						if (wp <= lanes || lanes == 0) && wp <= gemvMaxParts(tc.typ) {
-							settings = append(settings, setting{lanes, wp})
+				for _, q8 := range []bool{false, true} {
+					if q8 && !q8Types[tc.typ] {
+						continue
+					}
+					for _, lanes := range []int{0, 4, 8, 16, 32, 64, 128} {
+						for _, wp := range parts {
+							if (wp <= lanes || lanes == 0) && wp <= gemvMaxParts(tc.typ) {
+								settings = append(settings, setting{lanes, wp, q8})
+							}
 						}
 					}
 				}
@@ -212,8 +220,11 @@ func TestBenchGEMV(t *testing.T) {
 				shapes := make([]gemvShape, len(settings))
 				for round := 0; round < 2; round++ {
 					for i, st := range settings {
-						gemvLanesFixed, gemvPartsFixed = st.lanes, st.parts
-						shapes[i] = newGemvShape(matmulUnit(tc.typ, tc.in), tc.in/matmulUnit(tc.typ, tc.in), tc.out, 1, tc.typ)
+						gemvLanesFixed, gemvPartsFixed, Q8Fixed = st.lanes, st.parts, -1
+						if st.q8 {
+							Q8Fixed = 1
+						}
+						shapes[i] = newGemvShapeQ8(matmulUnit(tc.typ, tc.in), tc.in/matmulUnit(tc.typ, tc.in), tc.out, 1, st.q8, tc.typ)
 						ds := make([]*Dispatch, copies)
 						for j, p := range ws {
 							if tc.glu {
@@ -223,7 +234,7 @@ func TestBenchGEMV(t *testing.T) {
 							}
 							require.NoError(t, err)
 						}
-						gemvLanesFixed, gemvPartsFixed = 0, 0
+						gemvLanesFixed, gemvPartsFixed, Q8Fixed = 0, 0, 0
 						n := max(1, 16/copies)
 						var sec float64
 						if c.Dev.HasFeature(gpu.FeatureTimestampQuery) {
@@ -247,7 +258,7 @@ func TestBenchGEMV(t *testing.T) {
 					if st.lanes == 0 && st.parts == 0 {
 						mark = " (default)"
 					}
-					at := fmt.Sprintf("lanes %d parts %d", shapes[i].lanes, shapes[i].parts)
+					at := fmt.Sprintf("lanes %d parts %d q8 %v", shapes[i].lanes, shapes[i].parts, st.q8)
 					if times[i] < best {
 						best, bestAt = times[i], at
 					}

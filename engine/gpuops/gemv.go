@@ -12,21 +12,44 @@ import (
 // (gemvActRows).
 const gemvWG = 256
 
-// gemvShape is a GEMV kernel's RS, TR and WP.
-type gemvShape struct{ lanes, tr, parts int }
+// gemvShape is a GEMV kernel's RS, TR and WP, and the unit loop's trip
+// count UI (units over the RS/WP units an iteration covers) with UX, whether
+// the units fill the last iteration: a constant trip count lets the compiler
+// unroll the loop and issue every unit's loads at once.
+type gemvShape struct {
+	lanes, tr, parts int
+	iters            int
+	exact            bool
+}
 
 // newGemvShape picks the shape for n weight rows of units units of unit
 // elements, rows activation rows and weights of types (one per weight the
 // kernel reads).
 func newGemvShape(unit, units, n, rows int, types ...dtype.DType) gemvShape {
+	return newGemvShapeQ8(unit, units, n, rows, false, types...)
+}
+
+// newGemvShapeQ8 is newGemvShape for a GEMV reading 8-bit activations
+// where q8 (q8Acts): their wdots cost few instructions a unit, so a unit
+// is shared only where words are unaligned (Q8_0; gemvPartsQ8).
+func newGemvShapeQ8(unit, units, n, rows int, q8 bool, types ...dtype.DType) gemvShape {
 	s := gemvShape{lanes: gemvLanes(types[0], units, n), tr: gemvActRows(rows), parts: 1}
+	if q8 && gemvLanesFixed == 0 && n >= gemvHeadRows {
+		s.lanes = gemvHeadLanesQ8(types[0], units)
+	}
 	if unit == 32 { // block types: wdot's unit is 8 steps
 		s.parts = 8
 		for _, t := range types {
-			s.parts = min(s.parts, gemvParts(t, n))
+			if q8 {
+				s.parts = min(s.parts, gemvPartsQ8(t))
+			} else {
+				s.parts = min(s.parts, gemvParts(t, n))
+			}
 		}
 		s.parts = min(s.parts, s.lanes)
 	}
+	step := s.lanes / s.parts
+	s.iters, s.exact = (units+step-1)/step, units%step == 0
 	return s
 }
 
@@ -40,7 +63,8 @@ func gemvMaxParts(t dtype.DType) int {
 }
 
 func (s gemvShape) consts() map[string]string {
-	return map[string]string{"RS": fmt.Sprintf("%du", s.lanes), "TR": fmt.Sprintf("%du", s.tr), "WP": fmt.Sprintf("%du", s.parts)}
+	return map[string]string{"RS": fmt.Sprintf("%du", s.lanes), "TR": fmt.Sprintf("%du", s.tr), "WP": fmt.Sprintf("%du", s.parts),
+		"UI": fmt.Sprintf("%du", s.iters), "UX": fmt.Sprint(s.exact)}
 }
 
 // gemvPartsFixed, when non-zero, overrides gemvParts (kernel timing sweeps).
@@ -66,6 +90,35 @@ func gemvParts(t dtype.DType, n int) int {
 		p = 4
 	}
 	return min(p, gemvMaxParts(t))
+}
+
+// gemvPartsQ8 is WP for weights of type t against 8-bit activations. On
+// the H100 (TestBenchGEMV) whole units ran fastest, but for Q8_0 (an LM head
+// 640→262144 at 8 lanes: 81.6 µs at 1, 80.0 at 2, 85.0 at 4): gemma-2-2b's
+// Q4_K LM head 213 → 171 µs (WP 2 → 1), its Q6_K one 387 → 354,
+// gemma-3-270m's Q5_0 one 125 → 103.
+func gemvPartsQ8(t dtype.DType) int {
+	switch {
+	case gemvPartsFixed > 0:
+		return min(gemvPartsFixed, gemvMaxParts(t))
+	case t == dtype.Q8_0:
+		return 2
+	}
+	return 1
+}
+
+// gemvHeadLanesQ8 is RS for an LM head of type t over rows of units
+// units against 8-bit activations: fewer lanes than the float path's 16,
+// each taking more units, as few rows share the reduction's cost. On the
+// H100 (TestBenchGEMV): gemma-3-270m's Q5_0 head 640→262144 103 µs at 16,
+// 74 at 8, 62 at 4; its Q8_0 one 85 at 16, 80 at 8, 83 at 4; gemma-2-2b's
+// Q4_K head 2304→256000 171 at 16, 166 at 8, 176 at 4, its Q6_K one 353 at
+// 16, 313 at 8.
+func gemvHeadLanesQ8(t dtype.DType, units int) int {
+	if units <= 32 && gemvPartsQ8(t) == 1 {
+		return 4
+	}
+	return 8
 }
 
 // gemvHeadRows is the output count from which a GEMV is taken for an LM

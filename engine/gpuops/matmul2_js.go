@@ -30,6 +30,7 @@ type matmul2Key struct {
 	unit   int
 	gemv   gemvShape
 	norm   gemvPro // zero: none
+	q8     bool    // 8-bit activations (q8Acts)
 }
 
 // NewMatMul2 prepares the GLU GEMV for weights of dtype t (compiled on
@@ -38,12 +39,12 @@ func NewMatMul2(c *Context, t dtype.DType) *MatMul2 {
 	return &MatMul2{c: c, t: t, kernels: map[matmul2Key]*kernel{}}
 }
 
-func (m *MatMul2) kernel(ctx context.Context, name string, unit int, gs gemvShape, params any, nm *GemvNorm) (*kernel, error) {
+func (m *MatMul2) kernel(ctx context.Context, name string, unit int, gs gemvShape, params any, nm *GemvNorm, q8 bool) (*kernel, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	entries := []gpu.BindingType{gpu.Uniform, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage, gpu.Storage, gpu.ReadOnlyStorage}
 	ns := nm.shape(len(entries))
-	key := matmul2Key{kernel: name, unit: unit, gemv: gs}
+	key := matmul2Key{kernel: name, unit: unit, gemv: gs, q8: q8}
 	if ns != nil {
 		key.norm = *ns
 	}
@@ -52,7 +53,7 @@ func (m *MatMul2) kernel(ctx context.Context, name string, unit int, gs gemvShap
 	}
 	entries = append(entries, nm.entries()...)
 	sh := shader{kernel: name, params: params, weight: m.t, hasWeight: true, more: []dtype.DType{m.t}, reduce: true, xdot: true, unit: unit,
-		consts: gs.consts(), pro: ns}
+		consts: gs.consts(), pro: ns, q8: q8}
 	k, err := m.c.compile(ctx, sh, entries...)
 	if err != nil {
 		return nil, err
@@ -83,12 +84,19 @@ func (m *MatMul2) prepareGLU(ctx context.Context, gate, up Weight, x, y gpu.Bind
 		return nil, err
 	}
 	unit := matmulUnit(m.t, gate.In)
-	gs := newGemvShape(unit, gate.In/unit, gate.Out, rows, m.t)
-	k, err := m.kernel(ctx, "matmul_glu", unit, gs, matmulGLUParams{}, nm)
+	q8 := nm == nil && m.c.q8Acts(rows, gate.In, 2*gate.Out, m.t)
+	gs := newGemvShapeQ8(unit, gate.In/unit, gate.Out, rows, q8, m.t)
+	k, err := m.kernel(ctx, "matmul_glu", unit, gs, matmulGLUParams{}, nm, q8)
 	if err != nil {
 		return nil, err
 	}
 	d := &Dispatch{Label: "matmul_glu"}
+	if q8 {
+		if x, err = m.c.prepareQ8(d, x, gate.In); err != nil {
+			d.Release()
+			return nil, err
+		}
+	}
 	for i, ch := range gc {
 		p := matmulGLUParams{K: uint32(gate.In), N: uint32(ch.rows), Rows: uint32(rows), Units: uint32(gate.In / unit),
 			RowBytes: uint32(gate.RowBytes()), WBase: ch.wbase, WBase2: uc[i].wbase, LdY: uint32(gate.Out),

@@ -36,7 +36,7 @@ type MatMul struct {
 // per pipeline).
 func NewMatMul(ctx context.Context, c *Context, t dtype.DType) (*MatMul, error) {
 	m := &MatMul{c: c, t: t, kernels: map[matmulKey]*kernel{}}
-	if _, err := m.kernel(ctx, matmulUnit(t, 4), false, newGemvShape(matmulUnit(t, 4), 1, 1, 1, t)); err != nil {
+	if _, err := m.kernel(ctx, matmulUnit(t, 4), false, newGemvShape(matmulUnit(t, 4), 1, 1, 1, t), false); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -46,20 +46,21 @@ type matmulKey struct {
 	unit  int
 	tiled bool
 	gemv  gemvShape // zero for the tiled kernel
+	q8    bool      // 8-bit activations (q8Acts)
 }
 
-func (m *MatMul) kernel(ctx context.Context, unit int, tiled bool, gs gemvShape) (*kernel, error) {
+func (m *MatMul) kernel(ctx context.Context, unit int, tiled bool, gs gemvShape, q8 bool) (*kernel, error) {
 	if tiled {
-		gs = gemvShape{}
+		gs, q8 = gemvShape{}, false
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	key := matmulKey{unit, tiled, gs}
+	key := matmulKey{unit, tiled, gs, q8}
 	if k, ok := m.kernels[key]; ok {
 		return k, nil
 	}
 	sh := shader{kernel: "matmul", params: matmulParams{}, weight: m.t, hasWeight: true, reduce: true, xdot: true, unit: unit,
-		consts: gs.consts()}
+		consts: gs.consts(), q8: q8}
 	if tiled {
 		// xdot for its XT alias: the tiled kernel reads X as vec4 when the unit allows.
 		sh = shader{kernel: "matmul_tiled", params: matmulParams{}, weight: m.t, hasWeight: true, xdot: true, unit: unit}
@@ -86,12 +87,19 @@ func (m *MatMul) Prepare(w Weight, x, y gpu.Binding, rows int) (*Dispatch, error
 	unit := matmulUnit(m.t, w.In)
 	tiled := rows >= TiledMinRows
 	units := w.In / unit
-	gs := newGemvShape(unit, units, w.Out, rows, m.t)
-	k, err := m.kernel(context.Background(), unit, tiled, gs)
+	q8 := !tiled && m.c.q8Acts(rows, w.In, w.Out, m.t)
+	gs := newGemvShapeQ8(unit, units, w.Out, rows, q8, m.t)
+	k, err := m.kernel(context.Background(), unit, tiled, gs, q8)
 	if err != nil {
 		return nil, err
 	}
 	d := &Dispatch{Label: "matmul"}
+	if q8 {
+		if x, err = m.c.prepareQ8(d, x, w.In); err != nil {
+			d.Release()
+			return nil, err
+		}
+	}
 	for _, ch := range chunks {
 		p := matmulParams{
 			K: uint32(w.In), N: uint32(ch.rows), Rows: uint32(rows), Units: uint32(units),

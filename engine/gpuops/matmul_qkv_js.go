@@ -27,6 +27,7 @@ type qkvKey struct {
 	unit  int
 	gemv  gemvShape
 	norm  gemvPro // zero: none
+	q8    bool    // 8-bit activations (q8Acts)
 }
 
 // qkvEntries are the kernel's own bindings.
@@ -53,7 +54,7 @@ func (m *MatMulQKV) kernel(ctx context.Context, key qkvKey, nm *GemvNorm) (*kern
 		return k, nil
 	}
 	sh := shader{kernel: "matmul_qkv", params: matmulQKVParams{}, weight: key.types[0], hasWeight: true,
-		more: key.types[1:], reduce: true, xdot: true, unit: key.unit, consts: key.gemv.consts(), pro: ns}
+		more: key.types[1:], reduce: true, xdot: true, unit: key.unit, consts: key.gemv.consts(), pro: ns, q8: key.q8}
 	k, err := m.c.compile(ctx, sh, append(slices.Clone(qkvEntries), nm.entries()...)...)
 	if err != nil {
 		return nil, err
@@ -84,12 +85,20 @@ func (m *MatMulQKV) prepare(ctx context.Context, w [3]Weight, x gpu.Binding, y [
 	}
 	total := w[0].Out + w[1].Out + w[2].Out
 	units := w[0].In / unit
-	key := qkvKey{types: [3]dtype.DType{w[0].DType, w[1].DType, w[2].DType}, unit: unit, gemv: newGemvShape(unit, units, total, rows, w[0].DType, w[1].DType, w[2].DType)}
+	types := [3]dtype.DType{w[0].DType, w[1].DType, w[2].DType}
+	q8 := nm == nil && m.c.q8Acts(rows, w[0].In, total, types[:]...)
+	key := qkvKey{types: types, unit: unit, gemv: newGemvShapeQ8(unit, units, total, rows, q8, types[:]...), q8: q8}
 	k, err := m.kernel(ctx, key, nm)
 	if err != nil {
 		return nil, err
 	}
 	d := &Dispatch{Label: "matmul_qkv"}
+	if q8 {
+		if x, err = m.c.prepareQ8(d, x, w[0].In); err != nil {
+			d.Release()
+			return nil, err
+		}
+	}
 	p := matmulQKVParams{K: uint32(w[0].In), N: uint32(w[0].Out), N2: uint32(w[1].Out), N3: uint32(w[2].Out),
 		Rows: uint32(rows), Units: uint32(units), RowBytes: uint32(w[0].RowBytes()), RowBytes2: uint32(w[1].RowBytes()),
 		RowBytes3: uint32(w[2].RowBytes()), WBase: ch[0].wbase, WBase2: ch[1].wbase, WBase3: ch[2].wbase, gemvNormParams: nm.uniform()}

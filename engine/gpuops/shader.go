@@ -37,6 +37,9 @@ type shader struct {
 	// pro runs a prologue in a decode GEMV that computes its activations
 	// into workgroup memory in place of reading X (gemvPro).
 	pro *gemvPro
+	// q8 makes a decode GEMV read X as 8-bit activations
+	// (kernels/quantize_q8.wgsl) through the weights' wdot*_q8 files.
+	q8 bool
 }
 
 // gemvPro is a decode GEMV's prologue, compile-time part: kernels/<kind>
@@ -345,10 +348,27 @@ fn xdot(xb: u32, w: ptr<function, array<f32, UNIT>>) -> f32 {
     }
     return s;
 }
-// ubytes is the four bytes of v as floats, lowest first.
-fn ubytes(v: u32) -> vec4<f32> {
-    return vec4<f32>(f32(v & 0xffu), f32((v >> 8u) & 0xffu), f32((v >> 16u) & 0xffu), f32(v >> 24u));
+// ubytes is the four bytes of v as floats, lowest first, less o. Each byte
+// becomes the low mantissa of 2^23 (the float 2^23 + b) and the bias goes in
+// one subtract, exact for bytes and small o: a bit op and a full-rate add
+// where an int→float conversion runs at a quarter of the FMA rate (no
+// GEMV on the H100 ran measurably faster for it: they are bound elsewhere).
+fn ubytes(v: u32, o: f32) -> vec4<f32> {
+    let b = (vec4<u32>(v) >> vec4<u32>(0u, 8u, 16u, 24u)) & vec4<u32>(0xffu);
+    return bitcast<vec4<f32>>(b | vec4<u32>(0x4b000000u)) - (8388608.0 + o);
 }
+`
+
+// xvQ8 reads X as quantize_q8.wgsl lays out a row of P.k: xq(i) is word i
+// of four int8, xq_d(e) and xq_xsum(e) the scale and Σ x of element e's
+// block of 32, xq_sum16(e) the Σ q of its 16 (e a multiple of 16).
+const xvQ8 = `
+alias XT = u32;
+fn xq(i: u32) -> u32 { return X[i]; }
+fn xq_d(e: u32) -> f32 { return bitcast<f32>(X[P.k / 4u + 2u * (e >> 5u)]); }
+fn xq_xsum(e: u32) -> f32 { return bitcast<f32>(X[P.k / 4u + 2u * (e >> 5u) + 1u]); }
+fn xq_sum16(e: u32) -> i32 { return bitcast<i32>(X[P.k / 4u + P.k / 16u + (e >> 4u)]); }
+fn xq_sum32(e: u32) -> i32 { return xq_sum16(e) + xq_sum16(e + 16u); }
 `
 
 // xvGlobal reads the activations from X.
@@ -480,7 +500,11 @@ func (s shader) source() (string, error) {
 			}
 			if s.xdot {
 				wd := wdotGeneric
-				if name, ok := wdotFiles[t]; ok && unit%4 == 0 {
+				if s.q8 {
+					if wd, err = kernels.Source(wdotFiles[t] + "_q8"); err != nil {
+						return "", err
+					}
+				} else if name, ok := wdotFiles[t]; ok && unit%4 == 0 {
 					if wd, err = kernels.Source(name); err != nil {
 						return "", err
 					}
@@ -494,6 +518,8 @@ func (s shader) source() (string, error) {
 		}
 		if s.xdot {
 			switch {
+			case s.q8:
+				b.WriteString(xvQ8)
 			case unit%4 != 0:
 				b.WriteString(xdotScalar)
 			case s.pro != nil:

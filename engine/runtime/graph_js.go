@@ -143,12 +143,20 @@ func (g *graph) buildJS(be *Backend) error {
 	if _, ok := replayFunc(); !ok {
 		return nil
 	}
-	list := make([]any, 0, 5*len(g.steps))
+	// The launches as three arrays of one element type each (pipelines,
+	// bind groups, x/y/z counts in a Uint32Array): the encoding loop then
+	// reads no mixed array.
+	var pipes, groups []any
+	var dims []byte
 	for _, st := range g.steps {
 		if st.X == 0 {
 			continue
 		}
-		list = append(list, safejs.Unsafe(st.Pipeline.Value()), safejs.Unsafe(st.Group.Value()), float64(st.X), float64(st.Y), float64(st.Z))
+		pipes = append(pipes, safejs.Unsafe(st.Pipeline.Value()))
+		groups = append(groups, safejs.Unsafe(st.Group.Value()))
+		dims = binary.LittleEndian.AppendUint32(dims, st.X)
+		dims = binary.LittleEndian.AppendUint32(dims, st.Y)
+		dims = binary.LittleEndian.AppendUint32(dims, st.Z)
 	}
 	lay := g.lay
 	// The template: rows to read and positions relative to each
@@ -197,6 +205,25 @@ func (g *graph) buildJS(be *Backend) error {
 	if g.jsOut, err = u8.New(int(g.readLen)); err != nil {
 		return err
 	}
+	dimBytes, err := u8.New(len(dims))
+	if err != nil {
+		return err
+	}
+	if _, err := safejs.CopyBytesToJS(dimBytes, dims); err != nil {
+		return err
+	}
+	dimBuf, err := dimBytes.Get("buffer")
+	if err != nil {
+		return err
+	}
+	u32, err := global.Get("Uint32Array")
+	if err != nil {
+		return err
+	}
+	dimArr, err := u32.New(dimBuf)
+	if err != nil {
+		return err
+	}
 	// One callback per graph, made once: waiting for a replay then costs no
 	// Go→JS call (a promise would need then() and two fresh callbacks), and
 	// sampled tokens arrive as its arguments.
@@ -218,8 +245,9 @@ func (g *graph) buildJS(be *Backend) error {
 	}); err != nil {
 		return err
 	}
-	g.jsGraph, err = safejs.ValueOf(map[string]any{
-		"device": safejs.Unsafe(be.dev.Value()), "cmds": list, "step": safejs.Unsafe(g.step.Value()),
+	g.jsGraph, err = jsObject(map[string]any{
+		"device": safejs.Unsafe(be.dev.Value()), "pipes": pipes, "groups": groups, "dims": safejs.Unsafe(dimArr),
+		"step": safejs.Unsafe(g.step.Value()),
 		"data": safejs.Unsafe(data), "tokN": lay.rows(0), "B": lay.B,
 		"posIdx": posIdx, "posRel": posRel, "posSeq": posSeq, "slotIdx": slotIdx, "slotSeq": slotSeq,
 		"src": safejs.Unsafe(g.readBuf.Value()), "off": float64(g.readOff), "len": float64(g.readLen),

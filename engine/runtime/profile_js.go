@@ -74,9 +74,9 @@ func (p *replayProfile) build(be *Backend, g *graph) error {
 	if err != nil {
 		return err
 	}
-	if p.js, err = safejs.ValueOf(map[string]any{
+	if p.js, err = jsObject(map[string]any{
 		"qs": safejs.Unsafe(qs), "res": safejs.Unsafe(p.res.Value()), "tsOff": float64(p.tsOff(g.readLen)),
-		"ops": false, "opNs": safejs.Unsafe(opNs),
+		"ops": false, "opNs": safejs.Unsafe(opNs), "n": 0, "encodeMs": 0, "waitMs": 0, "gpuNs": 0,
 	}); err != nil {
 		return err
 	}

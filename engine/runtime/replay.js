@@ -3,7 +3,8 @@
 // service worker; no eval.
 //
 //   g: the graph's JS side, made once:
-//     device, cmds (flat [pipeline, bindGroup, x, y, z, ...]), step (the step
+//     device, pipes, groups, dims (launch i: pipes[i], groups[i], workgroups
+//     dims[3i..3i+2], a Uint32Array), step (the step
 //     buffer), data (Int32Array template of its contents), tokN, B,
 //     metaBase (first int32 after the token regions), posIdx/posRel/posSeq
 //     (data[posIdx[i]] = posRel[i] + start of sequence posSeq[i]),
@@ -43,32 +44,32 @@ globalThis.dopplerReplay = function (g, seq, chain, ...vals) {
 		else q.writeBuffer(g.step, 0, d);
 		const enc = g.device.createCommandEncoder();
 		if (chain) enc.copyBufferToBuffer(g.feed, 0, g.step, 0, 4 * g.B);
-		const c = g.cmds;
+		const pipes = g.pipes, groups = g.groups, dims = g.dims, n = pipes.length;
 		if (p && p.ops) {
-			for (let i = 0, k = 0; i < c.length; i += 5, k += 2) {
-				const pass = enc.beginComputePass({ timestampWrites: { querySet: p.qs, beginningOfPassWriteIndex: k, endOfPassWriteIndex: k + 1 } });
-				pass.setPipeline(c[i]);
-				pass.setBindGroup(0, c[i + 1]);
-				pass.dispatchWorkgroups(c[i + 2], c[i + 3], c[i + 4]);
+			for (let i = 0; i < n; i++) {
+				const pass = enc.beginComputePass({ timestampWrites: { querySet: p.qs, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
+				pass.setPipeline(pipes[i]);
+				pass.setBindGroup(0, groups[i]);
+				pass.dispatchWorkgroups(dims[3 * i], dims[3 * i + 1], dims[3 * i + 2]);
 				pass.end();
 			}
 		} else {
 			const pass = enc.beginComputePass(p ? { timestampWrites: { querySet: p.qs, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : undefined);
 			let last = null;
-			for (let i = 0; i < c.length; i += 5) {
-				if (c[i] !== last) {
-					pass.setPipeline(c[i]);
-					last = c[i];
+			for (let i = 0; i < n; i++) {
+				if (pipes[i] !== last) {
+					pass.setPipeline(pipes[i]);
+					last = pipes[i];
 				}
-				pass.setBindGroup(0, c[i + 1]);
-				pass.dispatchWorkgroups(c[i + 2], c[i + 3], c[i + 4]);
+				pass.setBindGroup(0, groups[i]);
+				pass.dispatchWorkgroups(dims[3 * i], dims[3 * i + 1], dims[3 * i + 2]);
 			}
 			pass.end();
 		}
 		if (g.feed) enc.copyBufferToBuffer(g.step, g.lastTok, g.feed, 0, 4 * g.B);
 		const st = seq & 1 ? g.staging2 : g.staging;
 		enc.copyBufferToBuffer(g.src, g.off, st, 0, g.len);
-		const nq = p ? (p.ops ? 2 * (c.length / 5) : 2) : 0;
+		const nq = p ? (p.ops ? 2 * n : 2) : 0;
 		if (p) {
 			enc.resolveQuerySet(p.qs, 0, nq, p.res, 0);
 			enc.copyBufferToBuffer(p.res, 0, st, p.tsOff, 8 * nq);

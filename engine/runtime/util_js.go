@@ -2,6 +2,34 @@
 
 package runtime
 
-import "github.com/doppler-engine/doppler/engine/gpu"
+import (
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/doppler-engine/doppler/engine/gpu"
+	"github.com/hack-pad/safejs"
+)
 
 func gpuBinding(b *gpu.Buffer) gpu.Binding { return gpu.Binding{Buffer: b} }
+
+// jsObject makes a JS object of fields, set in sorted order. From a Go
+// map (safejs.ValueOf) the properties came in Go's random map order, so
+// each object the replay function reads on every call had its own hidden
+// class: what V8 made of that loop varied from process to process.
+func jsObject(fields map[string]any) (safejs.Value, error) {
+	ctor, err := safejs.Global().Get("Object")
+	if err != nil {
+		return safejs.Value{}, err
+	}
+	obj, err := ctor.New()
+	if err != nil {
+		return safejs.Value{}, err
+	}
+	for _, k := range slices.Sorted(maps.Keys(fields)) {
+		if err := obj.Set(k, fields[k]); err != nil {
+			return safejs.Value{}, fmt.Errorf("runtime: JS field %s: %w", k, err)
+		}
+	}
+	return obj, nil
+}

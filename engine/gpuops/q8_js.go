@@ -1,0 +1,85 @@
+//go:build js && wasm
+
+package gpuops
+
+import (
+	"context"
+
+	"github.com/doppler-engine/doppler/engine/dtype"
+	"github.com/doppler-engine/doppler/engine/gpu"
+)
+
+// Q8Fixed, when non-zero, overrides where decode GEMVs read 8-bit
+// activations (1: wherever the kernels can, −1: nowhere; tests and
+// benchmarks).
+var Q8Fixed = 0
+
+// q8Types are the weight types with a wdot against 8-bit activations
+// (kernels/wdot_<type>_q8.wgsl).
+var q8Types = map[dtype.DType]bool{
+	dtype.Q8_0: true, dtype.Q4_0: true, dtype.Q5_0: true, dtype.Q4_K: true, dtype.Q5_K: true, dtype.Q6_K: true,
+}
+
+// q8MinWork is the least outputs × row length that takes 8-bit
+// activations: below it the quantize launch costs more than the GEMV saves
+// (on the H100: gemma-2-2b's o projection 2048→2304 6.8 → 7.6 µs with it,
+// its down projection 9216→2304 20.7 → 15.4, gemma-3-270m's GEMVs slower).
+const q8MinWork = 1 << 23
+
+// quantParams are kernels/quantize_q8.wgsl's.
+type quantParams struct {
+	K uint32 `wgsl:"k"`
+}
+
+// q8Acts reports whether a GEMV over rows of k elements of weights of
+// types, for rows activation rows, reads its activations as 8-bit integers
+// (quantize_q8.wgsl) and dots them four at a time (dot4I8Packed): on GPUs
+// whose WGSL has the packed dot product, for one activation row (decode).
+// The weights' integer values times the activations' in one instruction
+// take a fraction of the float decoding's instructions, which bound the
+// large GEMVs (an LM head's) well below the memory bandwidth: on the H100
+// gemma-3-270m's Q5_0 LM head ran 135 → 62 µs, gemma-2-2b's Q4_K one
+// 349 → 166, its Q6_K down projection 45 → 22. llama.cpp rounds
+// activations so for its quantized dot products too; a tiny random model's
+// logits moved by 1.5–3.5% of their spread (TestQ8Activations). A software
+// adapter keeps the float path.
+func (c *Context) q8Acts(rows, k, n int, types ...dtype.DType) bool {
+	if Q8Fixed < 0 || rows != 1 || k%32 != 0 || !c.Dev.Info.HasLanguageFeature(gpu.LanguagePacked4x8) {
+		return false
+	}
+	if Q8Fixed == 0 && k*n < q8MinWork {
+		return false
+	}
+	for _, t := range types {
+		if !q8Types[t] || Q8Fixed == 0 && t == dtype.Q8_0 && n < gemvHeadRows {
+			// Q8_0's float path already streams its wide GEMVs (gemma-2-2b's
+			// gate/up: 27.9 µs either way), so the quantize launch would
+			// not pay there: GPU per token 2.67 → 2.71 ms with it.
+			return false
+		}
+	}
+	return Q8Fixed > 0 || !c.Dev.Info.Adapter.IsFallbackAdapter
+}
+
+// q8Bytes is the size of a row of k activations as quantize_q8.wgsl
+// stores it: k/4 words of int8, two words a block of 32, one a 16.
+func q8Bytes(k int) uint64 { return uint64(4 * (k/4 + k/16 + k/16)) }
+
+// prepareQ8 adds to d the launch that quantizes the activation row x of k
+// elements into a scratch buffer of d's, and returns the buffer's binding.
+func (c *Context) prepareQ8(d *Dispatch, x gpu.Binding, k int) (gpu.Binding, error) {
+	kern, err := c.compile(context.Background(), shader{kernel: "quantize_q8", params: quantParams{}},
+		gpu.Uniform, gpu.ReadOnlyStorage, gpu.Storage)
+	if err != nil {
+		return gpu.Binding{}, err
+	}
+	q, err := d.scratch(c, "q8 activations", q8Bytes(k))
+	if err != nil {
+		return gpu.Binding{}, err
+	}
+	qb := q.Binding()
+	if err := d.add(kern, quantParams{K: uint32(k)}, uint32((k/4+gemvWG-1)/gemvWG), x, qb); err != nil {
+		return gpu.Binding{}, err
+	}
+	return qb, nil
+}

@@ -1,0 +1,179 @@
+//go:build js && wasm
+
+package gpuops
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/doppler-engine/doppler/engine/arch"
+	"github.com/doppler-engine/doppler/engine/dtype"
+	"github.com/doppler-engine/doppler/engine/gpu"
+	"github.com/doppler-engine/doppler/engine/quant"
+	"github.com/stretchr/testify/require"
+)
+
+// quantizeQ8 is quantize_q8.wgsl's rounding of x (blocks of 32, d =
+// max|x|/127, q = round half to even of x/d), dequantized.
+func quantizeQ8(x []float32) []float32 {
+	out := make([]float32, len(x))
+	for b := 0; b < len(x); b += 32 {
+		var m float32
+		for _, v := range x[b : b+32] {
+			m = max(m, float32(math.Abs(float64(v))))
+		}
+		d := m / 127
+		div := d
+		if d <= 0 {
+			div = 1
+		}
+		for i, v := range x[b : b+32] {
+			out[b+i] = d * float32(math.RoundToEven(float64(v/div)))
+		}
+	}
+	return out
+}
+
+// q8MinOffsets is, per element of w, the −dmin·m its K-quant sub-block
+// subtracts (the value a zero quant decodes to), which the q8 kernels apply
+// to the exact Σ x rather than the quantized one; zero for other types.
+func q8MinOffsets(t *testing.T, w testWeight) []float32 {
+	var bs, qs int // block size, start of the quants (after d, dmin, scales)
+	switch w.dtype {
+	case dtype.Q4_K:
+		bs, qs = 144, 16
+	case dtype.Q5_K:
+		bs, qs = 176, 16
+	default:
+		return make([]float32, len(w.deq))
+	}
+	zero := append([]byte(nil), w.raw...)
+	for b := 0; b < len(zero); b += bs {
+		clear(zero[b+qs : b+bs])
+	}
+	z, err := quant.ToFloat32(w.dtype, zero, len(w.deq))
+	require.NoError(t, err)
+	return z
+}
+
+// refQ8MatMul is x·wᵀ (one row) as the q8 kernels compute it: Σ w·x̃ +
+// Σ m·(x̃ − x), the K-quants' min terms taking the exact Σ x.
+func refQ8MatMul(t *testing.T, x []float32, w testWeight) []float32 {
+	xq := quantizeQ8(x)
+	want := refMatMul(xq, w.deq, 1, w.in, w.out)
+	dx := make([]float32, w.in)
+	for k := range dx {
+		dx[k] = x[k] - xq[k]
+	}
+	corr := refMatMul(dx, q8MinOffsets(t, w), 1, w.in, w.out)
+	for i := range want {
+		want[i] += corr[i]
+	}
+	return want
+}
+
+// TestMatMulQ8 runs the decode GEMV on 8-bit activations (Q8Fixed) for
+// every weight type that has it, at several lanes and parts, against the
+// float64 product with the activations rounded as the kernel rounds them.
+func TestMatMulQ8(t *testing.T) {
+	v := variants(t)[0]
+	c := opsContext(t, v)
+	if !c.Dev.Info.HasLanguageFeature(gpu.LanguagePacked4x8) {
+		t.Skipf("WGSL here lacks %s", gpu.LanguagePacked4x8)
+	}
+	defer func() { Q8Fixed = 0 }()
+	for _, tc := range []struct {
+		typ          dtype.DType
+		in, out      int
+		lanes, parts int // 0: the default choice
+	}{
+		{dtype.Q8_0, 640, 300, 0, 0}, {dtype.Q8_0, 96, 70000, 0, 0}, {dtype.Q8_0, 1024, 50, 16, 8},
+		{dtype.Q5_0, 640, 300, 0, 0}, {dtype.Q5_0, 1024, 40, 8, 2}, {dtype.Q5_0, 256, 33, 32, 8},
+		{dtype.Q4_0, 512, 40, 8, 8}, {dtype.Q4_0, 640, 77, 0, 0},
+		{dtype.Q4_K, 2304, 70, 0, 0}, {dtype.Q4_K, 768, 40, 16, 1}, {dtype.Q4_K, 256, 70000, 0, 0},
+		{dtype.Q5_K, 1024, 40, 32, 1}, {dtype.Q5_K, 512, 41, 0, 0},
+		{dtype.Q6_K, 4096, 40, 0, 0}, {dtype.Q6_K, 256, 90, 16, 1}, {dtype.Q6_K, 512, 33, 64, 2},
+	} {
+		m, err := NewMatMul(testCtx(t), c, tc.typ)
+		require.NoError(t, err)
+		r := rand.New(rand.NewPCG(7, uint64(tc.out*tc.in)))
+		w := newTestWeight(t, r, tc.typ, tc.in, tc.out)
+		x := roundAct(v.prec, randFloats(r, tc.in, 1))
+		x[3] = 0 // a block with zeros and one of all zeros below
+		if tc.in >= 64 {
+			clear(x[32:64])
+		}
+		bufs := newBuffers(t, c)
+		y := bufs.actOut(tc.out)
+		Q8Fixed, gemvLanesFixed, gemvPartsFixed = 1, tc.lanes, tc.parts
+		d, err := m.Prepare(NewWeight(tc.typ, tc.in, tc.out, bufs.raw(w.raw)), bufs.act(x).Binding(), y.Binding(), 1)
+		Q8Fixed, gemvLanesFixed, gemvPartsFixed = 0, 0, 0
+		require.NoError(t, err)
+		require.Len(t, d.Steps, 2, "quantize, then the GEMV")
+		run(t, c, d)
+		want := refQ8MatMul(t, x, w)
+		requireClose(t, name(tc.typ, " q8 matmul ", tc.in, "x", tc.out, " lanes ", tc.lanes, " parts ", tc.parts),
+			readAct(t, c, y, tc.out), want, tolFor(v.prec, 1e-3))
+		d.Release()
+	}
+}
+
+// TestMatMulQ8Fused runs the GLU and the q/k/v GEMVs on 8-bit activations:
+// the second and third weights read them through renamed helpers.
+func TestMatMulQ8Fused(t *testing.T) {
+	v := variants(t)[0]
+	c := opsContext(t, v)
+	if !c.Dev.Info.HasLanguageFeature(gpu.LanguagePacked4x8) {
+		t.Skipf("WGSL here lacks %s", gpu.LanguagePacked4x8)
+	}
+	defer func() { Q8Fixed = 0 }()
+	for _, typ := range []dtype.DType{dtype.Q5_0, dtype.Q4_K, dtype.Q6_K, dtype.Q8_0} {
+		r := rand.New(rand.NewPCG(11, uint64(typ)))
+		in, out := 512, 37
+		gw, uw := newTestWeight(t, r, typ, in, out), newTestWeight(t, r, typ, in, out)
+		x := roundAct(v.prec, randFloats(r, in, 1))
+		bufs := newBuffers(t, c)
+		y := bufs.actOut(out)
+		Q8Fixed = 1
+		d, err := NewMatMul2(c, typ).PrepareGLU(testCtx(t), NewWeight(typ, in, out, bufs.raw(gw.raw)),
+			NewWeight(typ, in, out, bufs.raw(uw.raw)), bufs.act(x).Binding(), y.Binding(), 1, GELUTanh)
+		Q8Fixed = 0
+		require.NoError(t, err)
+		require.Len(t, d.Steps, 2, "quantize, then the GEMV")
+		run(t, c, d)
+		g := roundAct(v.prec, refQ8MatMul(t, x, gw))
+		u := roundAct(v.prec, refQ8MatMul(t, x, uw))
+		want := floats(cpu.GLU(cpu.Floats(g, 1, out), cpu.Floats(u, 1, out), arch.GELUTanh))
+		requireClose(t, name(typ, " q8 matmul_glu"), readAct(t, c, y, out), want, tolFor(v.prec, 1e-3))
+		d.Release()
+	}
+	m := NewMatMulQKV(c)
+	for _, types := range [][3]dtype.DType{{dtype.Q4_K, dtype.Q4_K, dtype.Q6_K}, {dtype.Q5_0, dtype.Q5_0, dtype.Q8_0}} {
+		r := rand.New(rand.NewPCG(13, uint64(types[0])))
+		in, ns := 768, [3]int{40, 13, 21}
+		x := roundAct(v.prec, randFloats(r, in, 1))
+		bufs := newBuffers(t, c)
+		var tw [3]testWeight
+		var ws [3]Weight
+		var ys [3]gpu.Binding
+		var outs [3]*gpu.Buffer
+		for i, typ := range types {
+			tw[i] = newTestWeight(t, r, typ, in, ns[i])
+			ws[i] = NewWeight(typ, in, ns[i], bufs.raw(tw[i].raw))
+			outs[i] = bufs.actOut(ns[i])
+			ys[i] = outs[i].Binding()
+		}
+		Q8Fixed = 1
+		d, err := m.Prepare(testCtx(t), ws, bufs.act(x).Binding(), ys, 1)
+		Q8Fixed = 0
+		require.NoError(t, err)
+		require.Len(t, d.Steps, 2, "quantize, then the GEMV")
+		run(t, c, d)
+		for i := range ws {
+			want := refQ8MatMul(t, x, tw[i])
+			requireClose(t, name("q8 matmul_qkv y", i+1, " ", types), readAct(t, c, outs[i], ns[i]), want, tolFor(v.prec, 1e-3))
+		}
+		d.Release()
+	}
+}
