@@ -2,21 +2,15 @@
 // wdot_q4_k.wgsl, d·sc·dx·Σ q·qx − dmin·m·Σ x (Σ x of the block exact);
 // part 0 takes the min term.
 fn wdot(row: u32, u: u32, p: u32, xb: u32) -> f32 {
-    let bv = (row + 144u * (u >> 3u)) >> 4u;
-    let s = u & 7u;
-    let h = W[bv];
-    let dm = unpack2x16float(h.x);
-    let sm = k_scale_min(h.yzw, s);
-    let qv = bv + 1u + 2u * (s >> 1u);
-    let shift = 4u * (s & 1u);
+    let sc = w_k4_scales(row, u);
+    let qs = w_k4_quants(row, u);
     var a = 0;
     for (var t = 0u; t < 2u / WP; t++) { // constant trip count (WP ≤ 2): unrolled, loads in flight
         let i = p + t * WP;
-        let q = W[qv + i];
+        let q = W[qs.x + i];
         for (var c = 0u; c < 4u; c++) {
-            a += dot4I8Packed((q[c] >> shift) & 0x0f0f0f0fu, xq(xb / 4u + 4u * i + c));
+            a += dot4I8Packed((q[c] >> qs.y) & 0x0f0f0f0fu, xq(xb / 4u + 4u * i + c));
         }
     }
-    let m = select(0.0, dm.y * f32(sm.y) * xq_xsum(xb), p == 0u);
-    return dm.x * f32(sm.x) * xq_d(xb) * f32(a) - m;
+    return sc.x * xq_d(xb) * f32(a) - select(0.0, sc.y * xq_xsum(xb), p == 0u);
 }

@@ -3,25 +3,20 @@
 // header, and per half unit one of nibbles and one of fifth bits; a part
 // takes one half (WP ≤ 2).
 fn wdot(row: u32, u: u32, p: u32, xb: u32) -> f32 {
-    let bv = (row + 176u * (u >> 3u)) >> 4u;
-    let s = u & 7u;
-    let hd = W[bv];
-    let dm = unpack2x16float(hd.x);
-    let sm = k_scale_min(hd.yzw, s);
-    let qv = bv + 3u + 2u * (s >> 1u);
-    let shift = 4u * (s & 1u);
+    let sc = w_k5_scales(row, u);
+    let at = w_k5_at(row, u);
     var qx = 0.0;
     var sx = 0.0;
     for (var t = 0u; t < 2u / WP; t++) { // constant trip count (WP ≤ 2): unrolled, loads in flight
         let i = p + t * WP;
-        let q = W[qv + i];
-        let h = W[bv + 1u + i];
+        let q = W[at.x + i];
+        let h = W[at.z + i];
         for (var c = 0u; c < 4u; c++) {
             let x = xv4(xb + 16u * i + 4u * c);
-            let v = ((q[c] >> shift) & 0x0f0f0f0fu) | (((h[c] >> s) & 0x01010101u) << 4u);
+            let v = ((q[c] >> at.y) & 0x0f0f0f0fu) | (((h[c] >> at.w) & 0x01010101u) << 4u);
             qx += dot(x, ubytes(v, 0.0));
             sx += x.x + x.y + x.z + x.w;
         }
     }
-    return dm.x * f32(sm.x) * qx - dm.y * f32(sm.y) * sx;
+    return sc.x * qx - sc.y * sx;
 }

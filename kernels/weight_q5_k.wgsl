@@ -5,22 +5,27 @@
 // the scales; two of qh; then two per 64 nibble pairs.
 @group(0) @binding(1) var<storage, read> W: array<vec4<u32>>;
 
-fn load_unit(row: u32, u: u32, out: ptr<function, array<f32, UNIT>>) {
+// w_k5_scales is unit u's scale d·sc and offset dmin·m (a unit's value
+// is d·sc·q − dmin·m); w_k5_at the vectors of its first 16 quant bytes (x)
+// and of its first 16 fifth-bit bytes (z), the nibbles' shift (y) and the
+// fifth bit's (w). The wdots read units through them too.
+fn w_k5_scales(row: u32, u: u32) -> vec2<f32> { return k_unit_scales(W[(row + 176u * (u >> 3u)) >> 4u], u & 7u); }
+
+fn w_k5_at(row: u32, u: u32) -> vec4<u32> {
     let bv = (row + 176u * (u >> 3u)) >> 4u;
     let s = u & 7u;
-    let hd = W[bv];
-    let dm = unpack2x16float(hd.x);
-    let sm = k_scale_min(hd.yzw, s);
-    let d1 = dm.x * f32(sm.x);
-    let o1 = dm.y * f32(sm.y);
-    let qv = bv + 3u + 2u * (s >> 1u);
-    let shift = 4u * (s & 1u);
+    return vec4<u32>(bv + 3u + 2u * (s >> 1u), 4u * (s & 1u), bv + 1u, s);
+}
+
+fn load_unit(row: u32, u: u32, out: ptr<function, array<f32, UNIT>>) {
+    let sc = w_k5_scales(row, u);
+    let at = w_k5_at(row, u);
     for (var j = 0u; j < 8u; j++) {
-        let q = W[qv + (j >> 2u)][j & 3u];
-        let h = W[bv + 1u + (j >> 2u)][j & 3u];
+        let q = W[at.x + (j >> 2u)][j & 3u];
+        let h = W[at.z + (j >> 2u)][j & 3u];
         for (var k = 0u; k < 4u; k++) {
-            let v = ((q >> (8u * k + shift)) & 15u) | (((h >> (8u * k + s)) & 1u) << 4u);
-            (*out)[4u * j + k] = d1 * f32(v) - o1;
+            let v = ((q >> (8u * k + at.y)) & 15u) | (((h >> (8u * k + at.w)) & 1u) << 4u);
+            (*out)[4u * j + k] = sc.x * f32(v) - sc.y;
         }
     }
 }

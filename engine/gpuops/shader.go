@@ -327,7 +327,7 @@ func renameWeight(src, suffix string, binding int) string {
 			return "W" + suffix
 		case strings.HasPrefix(id, "w_"):
 			return "w" + suffix + "_" + id[2:]
-		case id == "load_unit", id == "k_scale_min", id == "wdot", id == "spread4":
+		case id == "load_unit", id == "k_scale_min", id == "k_unit_scales", id == "wdot", id == "spread4":
 			return id + suffix
 		}
 		return id

@@ -178,49 +178,14 @@ func (g *graph) buildJS(be *Backend) error {
 		}
 		p += t
 	}
-	global := safejs.Global()
-	u8, err := global.Get("Uint8Array")
+	data, err := jsTyped("Int32Array", i32Bytes(g.data))
 	if err != nil {
 		return err
 	}
-	i32, err := global.Get("Int32Array")
-	if err != nil {
+	if g.jsOut, err = jsTyped("Uint8Array", make([]byte, g.readLen)); err != nil {
 		return err
 	}
-	bytes, err := u8.New(4 * len(g.data))
-	if err != nil {
-		return err
-	}
-	if _, err := safejs.CopyBytesToJS(bytes, i32Bytes(g.data)); err != nil {
-		return err
-	}
-	buf, err := bytes.Get("buffer")
-	if err != nil {
-		return err
-	}
-	data, err := i32.New(buf)
-	if err != nil {
-		return err
-	}
-	if g.jsOut, err = u8.New(int(g.readLen)); err != nil {
-		return err
-	}
-	dimBytes, err := u8.New(len(dims))
-	if err != nil {
-		return err
-	}
-	if _, err := safejs.CopyBytesToJS(dimBytes, dims); err != nil {
-		return err
-	}
-	dimBuf, err := dimBytes.Get("buffer")
-	if err != nil {
-		return err
-	}
-	u32, err := global.Get("Uint32Array")
-	if err != nil {
-		return err
-	}
-	dimArr, err := u32.New(dimBuf)
+	dimArr, err := jsTyped("Uint32Array", dims)
 	if err != nil {
 		return err
 	}

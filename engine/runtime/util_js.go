@@ -33,3 +33,29 @@ func jsObject(fields map[string]any) (safejs.Value, error) {
 	}
 	return obj, nil
 }
+
+// jsTyped is a new JS typed array (ctor: "Int32Array", "Uint32Array", ...)
+// over a copy of b, little-endian elements.
+func jsTyped(ctor string, b []byte) (safejs.Value, error) {
+	global := safejs.Global()
+	u8, err := global.Get("Uint8Array")
+	if err != nil {
+		return safejs.Value{}, err
+	}
+	bytes, err := u8.New(len(b))
+	if err != nil {
+		return safejs.Value{}, err
+	}
+	if _, err := safejs.CopyBytesToJS(bytes, b); err != nil {
+		return safejs.Value{}, err
+	}
+	buf, err := bytes.Get("buffer")
+	if err != nil {
+		return safejs.Value{}, err
+	}
+	c, err := global.Get(ctor)
+	if err != nil {
+		return safejs.Value{}, err
+	}
+	return c.New(buf)
+}
