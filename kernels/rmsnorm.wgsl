@@ -42,4 +42,5 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
             }
         }
     }
+    norm_q8(lid, base); // norm_plain.wgsl or norm_q8.wgsl
 }

@@ -59,4 +59,5 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     for (var i0 = lid + kept; i0 < P.n; i0 += 4u * WG) {
         out_quad(base, i0, qa(base, i0), qw(i0), inv, one);
     }
+    norm_q8(lid, base); // norm_plain.wgsl or norm_q8.wgsl
 }

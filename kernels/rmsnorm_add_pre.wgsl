@@ -76,4 +76,5 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         // Each invocation reads back only the elements it wrote itself.
         out_quad(base, i0, qa(base, i0), qw2(i0), inv2, one);
     }
+    norm_q8(lid, base); // norm_plain.wgsl or norm_q8.wgsl
 }

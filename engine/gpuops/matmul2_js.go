@@ -66,16 +66,22 @@ func (m *MatMul2) kernel(ctx context.Context, name string, unit int, gs gemvShap
 // In], each product rounded to the activation type first as separate
 // matmuls would store it. gate and up must pass GLUPairs.
 func (m *MatMul2) PrepareGLU(ctx context.Context, gate, up Weight, x, y gpu.Binding, rows int, act Activation) (*Dispatch, error) {
-	return m.prepareGLU(ctx, gate, up, x, y, rows, act, nil)
+	return m.prepareGLU(ctx, gate, up, x, y, rows, act, nil, false)
+}
+
+// PrepareGLUQ8In is PrepareGLU of one row whose activations xq are 8-bit
+// already (NormParams.Q8Out): for weights Context.Q8Acts accepts.
+func (m *MatMul2) PrepareGLUQ8In(ctx context.Context, gate, up Weight, xq, y gpu.Binding, act Activation) (*Dispatch, error) {
+	return m.prepareGLU(ctx, gate, up, xq, y, 1, act, nil, true)
 }
 
 // PrepareGLUNorm is PrepareGLU of one activation row that runs the
 // residual add and norm before it (see GemvNorm) and GLUs norm(S).
 func (m *MatMul2) PrepareGLUNorm(ctx context.Context, gate, up Weight, nm GemvNorm, y gpu.Binding, act Activation) (*Dispatch, error) {
-	return m.prepareGLU(ctx, gate, up, gpu.Binding{}, y, 1, act, &nm)
+	return m.prepareGLU(ctx, gate, up, gpu.Binding{}, y, 1, act, &nm, false)
 }
 
-func (m *MatMul2) prepareGLU(ctx context.Context, gate, up Weight, x, y gpu.Binding, rows int, act Activation, nm *GemvNorm) (*Dispatch, error) {
+func (m *MatMul2) prepareGLU(ctx context.Context, gate, up Weight, x, y gpu.Binding, rows int, act Activation, nm *GemvNorm, pre bool) (*Dispatch, error) {
 	gc, uc, err := m.gluChunks(gate, up)
 	if err != nil {
 		return nil, err
@@ -84,18 +90,20 @@ func (m *MatMul2) prepareGLU(ctx context.Context, gate, up Weight, x, y gpu.Bind
 		return nil, err
 	}
 	unit := matmulUnit(m.t, gate.In)
-	q8 := nm == nil && m.c.q8Acts(rows, gate.In, 2*gate.Out, m.t)
-	gs := newGemvShapeQ8(unit, gate.In/unit, gate.Out, rows, q8, m.t)
-	k, err := m.kernel(ctx, "matmul_glu", unit, gs, matmulGLUParams{}, nm, q8)
+	in, err := m.c.q8For(pre, rows, gate.In, 2*gate.Out, m.t)
+	if err != nil {
+		return nil, err
+	}
+	in.q8 = in.q8 && nm == nil
+	gs := newGemvShapeQ8(unit, gate.In/unit, gate.Out, rows, in.q8, m.t)
+	k, err := m.kernel(ctx, "matmul_glu", unit, gs, matmulGLUParams{}, nm, in.q8)
 	if err != nil {
 		return nil, err
 	}
 	d := &Dispatch{Label: "matmul_glu"}
-	if q8 {
-		if x, err = m.c.prepareQ8(d, x, gate.In); err != nil {
-			d.Release()
-			return nil, err
-		}
+	if x, err = in.input(m.c, d, x, gate.In); err != nil {
+		d.Release()
+		return nil, err
 	}
 	for i, ch := range gc {
 		p := matmulGLUParams{K: uint32(gate.In), N: uint32(ch.rows), Rows: uint32(rows), Units: uint32(gate.In / unit),

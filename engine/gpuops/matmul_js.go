@@ -77,6 +77,16 @@ func (m *MatMul) kernel(ctx context.Context, unit int, tiled bool, gs gemvShape,
 // chunk (each writing its own output columns): the GEMV kernel below
 // TiledMinRows rows, the tiled kernel from there.
 func (m *MatMul) Prepare(w Weight, x, y gpu.Binding, rows int) (*Dispatch, error) {
+	return m.prepare(w, x, y, rows, false)
+}
+
+// PrepareQ8In is Prepare of one row whose activations xq are 8-bit
+// already (NormParams.Q8Out): for weights Q8Acts accepts.
+func (m *MatMul) PrepareQ8In(w Weight, xq, y gpu.Binding) (*Dispatch, error) {
+	return m.prepare(w, xq, y, 1, true)
+}
+
+func (m *MatMul) prepare(w Weight, x, y gpu.Binding, rows int, pre bool) (*Dispatch, error) {
 	if w.DType != m.t {
 		return nil, fmt.Errorf("gpuops: matmul compiled for %v, weight is %v", m.t, w.DType)
 	}
@@ -87,18 +97,20 @@ func (m *MatMul) Prepare(w Weight, x, y gpu.Binding, rows int) (*Dispatch, error
 	unit := matmulUnit(m.t, w.In)
 	tiled := rows >= TiledMinRows
 	units := w.In / unit
-	q8 := !tiled && m.c.q8Acts(rows, w.In, w.Out, m.t)
-	gs := newGemvShapeQ8(unit, units, w.Out, rows, q8, m.t)
-	k, err := m.kernel(context.Background(), unit, tiled, gs, q8)
+	in, err := m.c.q8For(pre, rows, w.In, w.Out, m.t)
+	if err != nil {
+		return nil, err
+	}
+	in.q8 = in.q8 && !tiled
+	gs := newGemvShapeQ8(unit, units, w.Out, rows, in.q8, m.t)
+	k, err := m.kernel(context.Background(), unit, tiled, gs, in.q8)
 	if err != nil {
 		return nil, err
 	}
 	d := &Dispatch{Label: "matmul"}
-	if q8 {
-		if x, err = m.c.prepareQ8(d, x, w.In); err != nil {
-			d.Release()
-			return nil, err
-		}
+	if x, err = in.input(m.c, d, x, w.In); err != nil {
+		d.Release()
+		return nil, err
 	}
 	for _, ch := range chunks {
 		p := matmulParams{

@@ -66,16 +66,22 @@ func (m *MatMulQKV) kernel(ctx context.Context, key qkvKey, nm *GemvNorm) (*kern
 // Prepare computes y[i] [rows, w[i].Out] = x·w[i]ᵀ for x [rows, In] and
 // the three weights in one launch. The weights must pass Fits.
 func (m *MatMulQKV) Prepare(ctx context.Context, w [3]Weight, x gpu.Binding, y [3]gpu.Binding, rows int) (*Dispatch, error) {
-	return m.prepare(ctx, w, x, y, rows, nil)
+	return m.prepare(ctx, w, x, y, rows, nil, false)
+}
+
+// PrepareQ8In is Prepare of one row whose activations xq are 8-bit
+// already (NormParams.Q8Out): for weights Context.Q8Acts accepts.
+func (m *MatMulQKV) PrepareQ8In(ctx context.Context, w [3]Weight, xq gpu.Binding, y [3]gpu.Binding) (*Dispatch, error) {
+	return m.prepare(ctx, w, xq, y, 1, nil, true)
 }
 
 // PrepareNorm is Prepare of one activation row that runs the residual add
 // and norm before it (see GemvNorm) and projects norm(S).
 func (m *MatMulQKV) PrepareNorm(ctx context.Context, w [3]Weight, nm GemvNorm, y [3]gpu.Binding) (*Dispatch, error) {
-	return m.prepare(ctx, w, gpu.Binding{}, y, 1, &nm)
+	return m.prepare(ctx, w, gpu.Binding{}, y, 1, &nm, false)
 }
 
-func (m *MatMulQKV) prepare(ctx context.Context, w [3]Weight, x gpu.Binding, y [3]gpu.Binding, rows int, nm *GemvNorm) (*Dispatch, error) {
+func (m *MatMulQKV) prepare(ctx context.Context, w [3]Weight, x gpu.Binding, y [3]gpu.Binding, rows int, nm *GemvNorm, pre bool) (*Dispatch, error) {
 	ch, unit, err := m.chunks(w)
 	if err != nil {
 		return nil, err
@@ -86,18 +92,20 @@ func (m *MatMulQKV) prepare(ctx context.Context, w [3]Weight, x gpu.Binding, y [
 	total := w[0].Out + w[1].Out + w[2].Out
 	units := w[0].In / unit
 	types := [3]dtype.DType{w[0].DType, w[1].DType, w[2].DType}
-	q8 := nm == nil && m.c.q8Acts(rows, w[0].In, total, types[:]...)
-	key := qkvKey{types: types, unit: unit, gemv: newGemvShapeQ8(unit, units, total, rows, q8, types[:]...), q8: q8}
+	in, err := m.c.q8For(pre, rows, w[0].In, total, types[:]...)
+	if err != nil {
+		return nil, err
+	}
+	in.q8 = in.q8 && nm == nil
+	key := qkvKey{types: types, unit: unit, gemv: newGemvShapeQ8(unit, units, total, rows, in.q8, types[:]...), q8: in.q8}
 	k, err := m.kernel(ctx, key, nm)
 	if err != nil {
 		return nil, err
 	}
 	d := &Dispatch{Label: "matmul_qkv"}
-	if q8 {
-		if x, err = m.c.prepareQ8(d, x, w[0].In); err != nil {
-			d.Release()
-			return nil, err
-		}
+	if x, err = in.input(m.c, d, x, w[0].In); err != nil {
+		d.Release()
+		return nil, err
 	}
 	p := matmulQKVParams{K: uint32(w[0].In), N: uint32(w[0].Out), N2: uint32(w[1].Out), N3: uint32(w[2].Out),
 		Rows: uint32(rows), Units: uint32(units), RowBytes: uint32(w[0].RowBytes()), RowBytes2: uint32(w[1].RowBytes()),

@@ -4,6 +4,7 @@ package gpuops
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/doppler-engine/doppler/engine/dtype"
 	"github.com/doppler-engine/doppler/engine/gpu"
@@ -43,7 +44,7 @@ type quantParams struct {
 // activations so for its quantized dot products too; a tiny random model's
 // logits moved by 1.5–3.5% of their spread (TestQ8Activations). A software
 // adapter keeps the float path.
-func (c *Context) q8Acts(rows, k, n int, types ...dtype.DType) bool {
+func (c *Context) Q8Acts(rows, k, n int, types ...dtype.DType) bool {
 	if Q8Fixed < 0 || rows != 1 || k%32 != 0 || !c.Dev.Info.HasLanguageFeature(gpu.LanguagePacked4x8) {
 		return false
 	}
@@ -61,25 +62,58 @@ func (c *Context) q8Acts(rows, k, n int, types ...dtype.DType) bool {
 	return Q8Fixed > 0 || !c.Dev.Info.Adapter.IsFallbackAdapter
 }
 
-// q8Bytes is the size of a row of k activations as quantize_q8.wgsl
-// stores it: k/4 words of int8, two words a block of 32, one a 16.
-func q8Bytes(k int) uint64 { return uint64(4 * (k/4 + k/16 + k/16)) }
+// Q8Bytes is the size of a row of k activations as q8_quads.wgsl stores
+// it: k/4 words of int8, two words a block of 32, one a 16.
+func Q8Bytes(k int) uint64 { return uint64(4 * (k/4 + k/16 + k/16)) }
+
+// q8Input is how a GEMV gets its activations: x as floats, quantized by
+// the GEMV's own launch where q8 (Q8Acts), or (pre) already 8-bit, stored
+// by the norm before it (NormParams.Q8Out).
+type q8Input struct{ q8, pre bool }
+
+// q8For is the input mode of a GEMV over weights of types with rows
+// activation rows of k, n outputs; pre says x holds 8-bit activations.
+func (c *Context) q8For(pre bool, rows, k, n int, types ...dtype.DType) (q8Input, error) {
+	if !pre {
+		return q8Input{q8: c.Q8Acts(rows, k, n, types...)}, nil
+	}
+	for _, t := range types {
+		if !q8Types[t] {
+			return q8Input{}, fmt.Errorf("gpuops: no GEMV of %v weights reads 8-bit activations", t)
+		}
+	}
+	if rows != 1 || k%32 != 0 {
+		return q8Input{}, fmt.Errorf("gpuops: 8-bit activations of %d rows of %d (one row of a multiple of 32 needed)", rows, k)
+	}
+	return q8Input{q8: true, pre: true}, nil
+}
+
+// input adds the quantize launch the mode needs to d and returns the
+// binding the GEMV reads.
+func (in q8Input) input(c *Context, d *Dispatch, x gpu.Binding, k int) (gpu.Binding, error) {
+	if !in.q8 || in.pre {
+		return x, nil
+	}
+	return c.prepareQ8(d, x, k)
+}
 
 // prepareQ8 adds to d the launch that quantizes the activation row x of k
 // elements into a scratch buffer of d's, and returns the buffer's binding.
 func (c *Context) prepareQ8(d *Dispatch, x gpu.Binding, k int) (gpu.Binding, error) {
-	kern, err := c.compile(context.Background(), shader{kernel: "quantize_q8", params: quantParams{}},
+	q, err := d.scratch(c, "q8 activations", Q8Bytes(k))
+	if err != nil {
+		return gpu.Binding{}, err
+	}
+	return q.Binding(), c.addQuantize(d, x, q.Binding(), k)
+}
+
+// addQuantize adds to d the launch that quantizes the row x of k elements
+// into q.
+func (c *Context) addQuantize(d *Dispatch, x, q gpu.Binding, k int) error {
+	kern, err := c.compile(context.Background(), shader{kernel: "quantize_q8", params: quantParams{}, libs: []string{"q8_quads"}},
 		gpu.Uniform, gpu.ReadOnlyStorage, gpu.Storage)
 	if err != nil {
-		return gpu.Binding{}, err
+		return err
 	}
-	q, err := d.scratch(c, "q8 activations", q8Bytes(k))
-	if err != nil {
-		return gpu.Binding{}, err
-	}
-	qb := q.Binding()
-	if err := d.add(kern, quantParams{K: uint32(k)}, uint32((k/4+gemvWG-1)/gemvWG), x, qb); err != nil {
-		return gpu.Binding{}, err
-	}
-	return qb, nil
+	return d.add(kern, quantParams{K: uint32(k)}, uint32((k/4+gemvWG-1)/gemvWG), x, q)
 }

@@ -177,3 +177,66 @@ func TestMatMulQ8Fused(t *testing.T) {
 		d.Release()
 	}
 }
+
+// TestNormQ8Out runs each norm kernel with its 8-bit copy of the row
+// (NormParams.Q8Out): the copy equals what the quantize launch makes of the
+// stored row, word for word, for rows of one to several quads per
+// invocation and past the norms' registers; a GEMV reading it
+// (PrepareQ8In) gives what the GEMV on the floats gives.
+func TestNormQ8Out(t *testing.T) {
+	v := variants(t)[0]
+	c := opsContext(t, v)
+	if !c.Dev.Info.HasLanguageFeature(gpu.LanguagePacked4x8) {
+		t.Skipf("WGSL here lacks %s", gpu.LanguagePacked4x8)
+	}
+	defer func() { Q8Fixed = 0 }()
+	norm, err := NewRMSNorm(testCtx(t), c)
+	require.NoError(t, err)
+	mm, err := NewMatMul(testCtx(t), c, dtype.Q5_0)
+	require.NoError(t, err)
+	for _, n := range []int{256, 640, 2304, 4608} {
+		r := rand.New(rand.NewPCG(17, uint64(n)))
+		x, b := roundAct(v.prec, randFloats(r, n, 3)), roundAct(v.prec, randFloats(r, n, 3))
+		w := newTestWeight(t, r, dtype.Q5_0, n, 33)
+		bufs := newBuffers(t, c)
+		w1, w2 := bufs.raw(f32Bytes(randFloats(r, n, 2))), bufs.raw(f32Bytes(randFloats(r, n, 2)))
+		for _, kind := range []string{"rmsnorm", "rmsnorm_add", "rmsnorm_add_pre"} {
+			out, q := bufs.actOut(n), bufs.empty(Q8Bytes(n))
+			p := NormParams{Rows: 1, N: n, Eps: 1e-5, OnePlus: kind == "rmsnorm_add_pre", Q8Out: q.Binding()}
+			var d *Dispatch
+			switch kind {
+			case "rmsnorm":
+				d, err = norm.Prepare(bufs.act(x).Binding(), w1.Binding(), out.Binding(), p)
+			case "rmsnorm_add":
+				d, err = norm.PrepareAdd(bufs.act(x).Binding(), bufs.act(b).Binding(), w1.Binding(), out.Binding(), p)
+			default:
+				d, err = norm.PrepareNormAdd(bufs.act(x).Binding(), bufs.act(b).Binding(), w1.Binding(), w2.Binding(), out.Binding(), p)
+			}
+			require.NoError(t, err)
+			run(t, c, d)
+			// The quantize launch on the stored row.
+			ref, qref := &Dispatch{Label: "ref"}, bufs.empty(Q8Bytes(n))
+			require.NoError(t, c.addQuantize(ref, out.Binding(), qref.Binding(), n))
+			run(t, c, ref)
+			words := int(Q8Bytes(n) / 4)
+			require.Equal(t, readI32(t, c, qref, words), readI32(t, c, q, words), "%s of %d: the norm's 8-bit row", kind, n)
+			// A GEMV on it, and on the floats.
+			y1, y2 := bufs.actOut(33), bufs.actOut(33)
+			wt := NewWeight(dtype.Q5_0, n, 33, bufs.raw(w.raw))
+			g1, err := mm.PrepareQ8In(wt, q.Binding(), y1.Binding())
+			require.NoError(t, err)
+			require.Len(t, g1.Steps, 1, "no quantize launch of its own")
+			Q8Fixed = 1
+			g2, err := mm.Prepare(wt, out.Binding(), y2.Binding(), 1)
+			Q8Fixed = 0
+			require.NoError(t, err)
+			run(t, c, g1, g2)
+			require.Equal(t, readAct(t, c, y2, 33), readAct(t, c, y1, 33), "%s of %d: GEMV", kind, n)
+			for _, dd := range []*Dispatch{d, ref, g1, g2} {
+				dd.Release()
+			}
+		}
+	}
+	_, err = norm.Prepare(gpu.Binding{}, gpu.Binding{}, gpu.Binding{}, NormParams{Rows: 2, N: 64, Q8Out: gpu.Binding{Buffer: newBuffers(t, c).empty(256)}})
+	require.Error(t, err, "one row only")
+}

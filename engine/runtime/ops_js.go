@@ -225,8 +225,14 @@ func (b *Backend) MatMul(x, w arch.Tensor) arch.Tensor {
 	shape := slices.Clone(a.shape)
 	shape[len(shape)-1] = wt.Out
 	out := b.rec.alloc(shape, "matmul")
+	e := PlanEntry{Layer: b.layer, Op: "matmul", Kernel: "matmul/" + dtypeName(wt.DType), DType: dtypeName(wt.DType), Weight: m.name}
+	if q := b.q8Input(a, rows, wt.Out, wt.DType); q != nil {
+		d, err := b.matmulKernel(wt.DType).PrepareQ8In(*wt, q.binding(), out.binding())
+		b.rec.add(d, err, e)
+		return out
+	}
 	d, err := b.matmulKernel(wt.DType).Prepare(*wt, a.binding(), out.binding(), rows)
-	b.rec.add(d, err, PlanEntry{Layer: b.layer, Op: "matmul", Kernel: "matmul/" + dtypeName(wt.DType), DType: dtypeName(wt.DType), Weight: m.name})
+	b.rec.add(d, err, e)
 	return out
 }
 
@@ -380,6 +386,11 @@ func (b *Backend) MatMulGLU(x, gate, up arch.Tensor, act arch.Activation) arch.T
 		return out
 	}
 	out := b.rec.alloc(shape, "matmul+glu")
+	if q := b.q8Input(a, rows, 2*g.Out, g.DType); q != nil {
+		d, err := k.PrepareGLUQ8In(b.ctx, *g, *u, q.binding(), out.binding(), b.activation(act))
+		b.rec.add(d, err, e)
+		return out
+	}
 	d, err := k.PrepareGLU(b.ctx, *g, *u, a.binding(), out.binding(), rows, b.activation(act))
 	b.rec.add(d, err, e)
 	return out
@@ -427,6 +438,11 @@ func (b *Backend) MatMulQKV(x, q, k, v arch.Tensor) (arch.Tensor, arch.Tensor, a
 	if nm != nil {
 		d, err := kern.PrepareNorm(b.ctx, ws, *nm, binds)
 		b.rec.add(d, err, rn.fusedEntry(e))
+		return ys[0], ys[1], ys[2]
+	}
+	if q := b.q8Input(a, rows, ws[0].Out+ws[1].Out+ws[2].Out, ws[0].DType, ws[1].DType, ws[2].DType); q != nil {
+		d, err := kern.PrepareQ8In(b.ctx, ws, q.binding(), binds)
+		b.rec.add(d, err, e)
 		return ys[0], ys[1], ys[2]
 	}
 	d, err := kern.Prepare(b.ctx, ws, a.binding(), binds, rows)

@@ -14,8 +14,9 @@ import (
 )
 
 // TestQ8Activations runs decode with its GEMVs on 8-bit activations
-// (gpuops.Q8Fixed: lavapipe is a fallback adapter, which keeps floats) and
-// without: each GEMV of a quantized weight gains its quantize launch, and
+// (gpuops.Q8Fixed: lavapipe is a fallback adapter, which keeps floats),
+// with and without the norms storing them, and without: each GEMV of a
+// quantized weight gains its quantize launch unless a norm feeds it, and
 // the logits move by the activations' rounding only (each value by up to
 // 0.4% of its block's largest), a few percent of the logits' spread.
 func TestQ8Activations(t *testing.T) {
@@ -33,11 +34,18 @@ func TestQ8Activations(t *testing.T) {
 			prompt := []int32{2, 17, 99, 4, 250, 31}
 			gpuops.Q8Fixed = -1
 			plain := runFusion(t, m, prompt, 32)
-			gpuops.Q8Fixed = 1
+			gpuops.Q8Fixed, q8NormOff = 1, true
+			apart := runFusion(t, m, prompt, 32)
+			q8NormOff = false
 			q8 := runFusion(t, m, prompt, 32)
 			gpuops.Q8Fixed = 0
-			// q/k/v, o, gate/up and down of every layer, and the LM head.
-			assert.Equal(t, plain.launches+4*m.Config.Layers+1, q8.launches)
+			// A quantize launch for each GEMV: q/k/v, o, gate/up and down
+			// of every layer, and the LM head; the norms before q/k/v,
+			// gate/up and the LM head store the 8-bit rows themselves.
+			assert.Equal(t, plain.launches+4*m.Config.Layers+1, apart.launches)
+			assert.Equal(t, plain.launches+2*m.Config.Layers, q8.launches)
+			assert.Equal(t, apart.logits, q8.logits, "the norms round as the quantize launch does")
+			assert.Equal(t, apart.tokens, q8.tokens)
 			require.Len(t, q8.logits, len(plain.logits))
 			var ss, sd, worst float64
 			for i := range plain.logits {

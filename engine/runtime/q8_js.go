@@ -1,0 +1,68 @@
+//go:build js && wasm
+
+package runtime
+
+import (
+	"fmt"
+
+	"github.com/doppler-engine/doppler/engine/dtype"
+	"github.com/doppler-engine/doppler/engine/gpuops"
+)
+
+// q8NormOff keeps every GEMV's quantize launch (tests compare).
+var q8NormOff = false
+
+// q8FromNorm makes the norm that stored x also store it as 8-bit
+// activations (gpuops.NormParams.Q8Out) for the GEMV about to be recorded,
+// which reads those (gpuops.Context.Q8Acts said it would), and returns that
+// copy: the GEMV's own quantize launch fewer. nil unless the norm is the
+// last op recorded and not yet run, x is its one-row output and still
+// current.
+func (r *recording) q8FromNorm(x *Tensor) *Tensor {
+	last := len(r.items) - 1
+	k := x.shape[len(x.shape)-1]
+	if q8NormOff || last < 0 || last < r.run || r.versions[x.buf] != x.ver || x.numel() != k {
+		return nil
+	}
+	var p gpuops.NormParams
+	var redo func(gpuops.NormParams) (*gpuops.Dispatch, error)
+	norm := r.b.normKernel()
+	switch rn, pn := r.lastResidNorm, r.lastNorm; {
+	case rn != nil && rn.out == x && rn.item == last:
+		p = rn.p
+		redo = func(p gpuops.NormParams) (*gpuops.Dispatch, error) {
+			if rn.post {
+				return norm.PrepareNormAdd(rn.a.binding(), rn.b.binding(), rn.w1.binding(), rn.w2.binding(), rn.out.binding(), p)
+			}
+			return norm.PrepareAdd(rn.a.binding(), rn.b.binding(), rn.w2.binding(), rn.out.binding(), p)
+		}
+	case pn != nil && pn.y == x && pn.item == last:
+		p = pn.p
+		redo = func(p gpuops.NormParams) (*gpuops.Dispatch, error) {
+			return norm.Prepare(pn.x.binding(), pn.w.binding(), pn.y.binding(), p)
+		}
+	default:
+		return nil
+	}
+	q := r.alloc([]int{int(gpuops.Q8Bytes(k)) / r.b.prec.Bytes()}, "q8")
+	p.Q8Out = q.binding()
+	d, err := redo(p)
+	if err != nil {
+		r.b.fail(fmt.Errorf("%s (layer %d) storing 8-bit activations: %w", r.items[last].entry.Op, r.items[last].entry.Layer, err))
+	}
+	r.items[last].d.Release() // never submitted
+	r.items[last].d = d
+	r.items[last].entry.Kernel += "+q8"
+	r.lastResidNorm, r.lastNorm = nil, nil // its dispatch is the GEMV's now: nothing else may fuse it
+	return q
+}
+
+// q8Input is the 8-bit copy of x that the norm before a GEMV of rows rows
+// of x, outs outputs and weights of types stores for it (q8FromNorm),
+// where the GEMV reads 8-bit activations; nil: the GEMV reads x.
+func (b *Backend) q8Input(x *Tensor, rows, outs int, types ...dtype.DType) *Tensor {
+	if rows != 1 || !b.ops.Q8Acts(rows, x.shape[len(x.shape)-1], outs, types...) {
+		return nil
+	}
+	return b.rec.q8FromNorm(x)
+}
