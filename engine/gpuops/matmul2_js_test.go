@@ -104,16 +104,7 @@ func TestMatMulQKV(t *testing.T) {
 				ns := [3]int{tc.n1, tc.n2, tc.n3}
 				bufs := newBuffers(t, c)
 				x := roundAct(v.prec, randFloats(r, tc.rows*in, 1))
-				var tw [3]testWeight
-				var ws [3]Weight
-				var ys [3]gpu.Binding
-				var outs [3]*gpu.Buffer
-				for i, typ := range types {
-					tw[i] = newTestWeight(t, r, typ, in, ns[i])
-					ws[i] = NewWeight(typ, in, ns[i], bufs.raw(tw[i].raw))
-					outs[i] = bufs.actOut(tc.rows * ns[i])
-					ys[i] = outs[i].Binding()
-				}
+				tw, ws, outs, ys := newQKV(t, r, bufs, types, in, ns, tc.rows)
 				require.True(t, m.Fits(ws))
 				d, err := m.Prepare(testCtx(t), ws, bufs.act(x).Binding(), ys, tc.rows)
 				require.NoError(t, err)
@@ -126,4 +117,20 @@ func TestMatMulQKV(t *testing.T) {
 			}
 		}
 	}
+}
+
+// newQKV makes three test weights of types over rows of in, ns[i] outputs
+// each, and their output buffers for rows activation rows.
+func newQKV(t *testing.T, r *rand.Rand, bufs *buffers, types [3]dtype.DType, in int, ns [3]int, rows int) ([3]testWeight, [3]Weight, [3]*gpu.Buffer, [3]gpu.Binding) {
+	var tw [3]testWeight
+	var ws [3]Weight
+	var outs [3]*gpu.Buffer
+	var ys [3]gpu.Binding
+	for i, typ := range types {
+		tw[i] = newTestWeight(t, r, typ, in, ns[i])
+		ws[i] = NewWeight(typ, in, ns[i], bufs.raw(tw[i].raw))
+		outs[i] = bufs.actOut(rows * ns[i])
+		ys[i] = outs[i].Binding()
+	}
+	return tw, ws, outs, ys
 }

@@ -154,16 +154,7 @@ func TestMatMulQ8Fused(t *testing.T) {
 		in, ns := 768, [3]int{40, 13, 21}
 		x := roundAct(v.prec, randFloats(r, in, 1))
 		bufs := newBuffers(t, c)
-		var tw [3]testWeight
-		var ws [3]Weight
-		var ys [3]gpu.Binding
-		var outs [3]*gpu.Buffer
-		for i, typ := range types {
-			tw[i] = newTestWeight(t, r, typ, in, ns[i])
-			ws[i] = NewWeight(typ, in, ns[i], bufs.raw(tw[i].raw))
-			outs[i] = bufs.actOut(ns[i])
-			ys[i] = outs[i].Binding()
-		}
+		tw, ws, outs, ys := newQKV(t, r, bufs, types, in, ns, 1)
 		Q8Fixed = 1
 		d, err := m.Prepare(testCtx(t), ws, bufs.act(x).Binding(), ys, 1)
 		Q8Fixed = 0
