@@ -30,7 +30,7 @@ func newGemvShape(unit, units, n, rows int, types ...dtype.DType) gemvShape {
 }
 
 // newGemvShapeQ8 is newGemvShape for a GEMV reading 8-bit activations
-// where q8 (q8Acts): their wdots cost few instructions a unit, so a unit
+// where q8 (Context.Q8Acts): their wdots cost few instructions a unit, so a unit
 // is shared only where words are unaligned (Q8_0; gemvPartsQ8).
 func newGemvShapeQ8(unit, units, n, rows int, q8 bool, types ...dtype.DType) gemvShape {
 	s := gemvShape{lanes: gemvLanes(types[0], units, n), tr: gemvActRows(rows), parts: 1}

@@ -30,7 +30,7 @@ type matmul2Key struct {
 	unit   int
 	gemv   gemvShape
 	norm   gemvPro // zero: none
-	q8     bool    // 8-bit activations (q8Acts)
+	q8     bool    // 8-bit activations (Context.Q8Acts)
 }
 
 // NewMatMul2 prepares the GLU GEMV for weights of dtype t (compiled on

@@ -46,7 +46,7 @@ type matmulKey struct {
 	unit  int
 	tiled bool
 	gemv  gemvShape // zero for the tiled kernel
-	q8    bool      // 8-bit activations (q8Acts)
+	q8    bool      // 8-bit activations (Context.Q8Acts)
 }
 
 func (m *MatMul) kernel(ctx context.Context, unit int, tiled bool, gs gemvShape, q8 bool) (*kernel, error) {

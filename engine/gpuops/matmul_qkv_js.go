@@ -27,7 +27,7 @@ type qkvKey struct {
 	unit  int
 	gemv  gemvShape
 	norm  gemvPro // zero: none
-	q8    bool    // 8-bit activations (q8Acts)
+	q8    bool    // 8-bit activations (Context.Q8Acts)
 }
 
 // qkvEntries are the kernel's own bindings.

@@ -32,9 +32,9 @@ type quantParams struct {
 	K uint32 `wgsl:"k"`
 }
 
-// q8Acts reports whether a GEMV over rows of k elements of weights of
+// Q8Acts reports whether a GEMV over rows of k elements of weights of
 // types, for rows activation rows, reads its activations as 8-bit integers
-// (quantize_q8.wgsl) and dots them four at a time (dot4I8Packed): on GPUs
+// (q8_quads.wgsl) and dots them four at a time (dot4I8Packed): on GPUs
 // whose WGSL has the packed dot product, for one activation row (decode).
 // The weights' integer values times the activations' in one instruction
 // take a fraction of the float decoding's instructions, which bound the
