@@ -45,21 +45,35 @@ type quantParams struct {
 // logits moved by 1.5–3.5% of their spread (TestQ8Activations). A software
 // adapter keeps the float path.
 func (c *Context) Q8Acts(rows, k, n int, types ...dtype.DType) bool {
-	if Q8Fixed < 0 || rows != 1 || k%32 != 0 || !c.Dev.Info.HasLanguageFeature(gpu.LanguagePacked4x8) {
+	if Q8Fixed < 0 || q8Shape(rows, k, types...) != nil || !c.Dev.Info.HasLanguageFeature(gpu.LanguagePacked4x8) {
 		return false
 	}
-	if Q8Fixed == 0 && k*n < q8MinWork {
-		return false
+	if Q8Fixed > 0 {
+		return true
 	}
 	for _, t := range types {
-		if !q8Types[t] || Q8Fixed == 0 && t == dtype.Q8_0 && n < gemvHeadRows {
+		if t == dtype.Q8_0 && n < gemvHeadRows {
 			// Q8_0's float path already streams its wide GEMVs (gemma-2-2b's
 			// gate/up: 27.9 µs either way), so the quantize launch would
 			// not pay there: GPU per token 2.67 → 2.71 ms with it.
 			return false
 		}
 	}
-	return Q8Fixed > 0 || !c.Dev.Info.Adapter.IsFallbackAdapter
+	return k*n >= q8MinWork && !c.Dev.Info.Adapter.IsFallbackAdapter
+}
+
+// q8Shape says why the kernels cannot read 8-bit activations for rows
+// rows of k over weights of types (nil: they can).
+func q8Shape(rows, k int, types ...dtype.DType) error {
+	for _, t := range types {
+		if !q8Types[t] {
+			return fmt.Errorf("gpuops: no GEMV of %v weights reads 8-bit activations", t)
+		}
+	}
+	if rows != 1 || k%32 != 0 {
+		return fmt.Errorf("gpuops: 8-bit activations of %d rows of %d (one row of a multiple of 32 needed)", rows, k)
+	}
+	return nil
 }
 
 // Q8Bytes is the size of a row of k activations as q8_quads.wgsl stores
@@ -77,13 +91,8 @@ func (c *Context) q8For(pre bool, rows, k, n int, types ...dtype.DType) (q8Input
 	if !pre {
 		return q8Input{q8: c.Q8Acts(rows, k, n, types...)}, nil
 	}
-	for _, t := range types {
-		if !q8Types[t] {
-			return q8Input{}, fmt.Errorf("gpuops: no GEMV of %v weights reads 8-bit activations", t)
-		}
-	}
-	if rows != 1 || k%32 != 0 {
-		return q8Input{}, fmt.Errorf("gpuops: 8-bit activations of %d rows of %d (one row of a multiple of 32 needed)", rows, k)
+	if err := q8Shape(rows, k, types...); err != nil {
+		return q8Input{}, err
 	}
 	return q8Input{q8: true, pre: true}, nil
 }

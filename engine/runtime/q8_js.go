@@ -61,7 +61,7 @@ func (r *recording) q8FromNorm(x *Tensor) *Tensor {
 // of x, outs outputs and weights of types stores for it (q8FromNorm),
 // where the GEMV reads 8-bit activations; nil: the GEMV reads x.
 func (b *Backend) q8Input(x *Tensor, rows, outs int, types ...dtype.DType) *Tensor {
-	if rows != 1 || !b.ops.Q8Acts(rows, x.shape[len(x.shape)-1], outs, types...) {
+	if !b.ops.Q8Acts(rows, x.shape[len(x.shape)-1], outs, types...) {
 		return nil
 	}
 	return b.rec.q8FromNorm(x)
