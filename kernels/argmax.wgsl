@@ -1,8 +1,11 @@
 // Argmax, pass 1: workgroup (row r, block b) finds the largest of
 // logits[r, b*BLOCK .. (b+1)*BLOCK) and its index (ties: lowest index; NaN
-// never wins), writing (bits of value, index) to Part[r*blocks + b].
+// never wins), writing (bits of value, index) to Part[r*blocks + b]. Each
+// invocation issues its NV loads at once (a decode step waits on this
+// pass: one memory round trip, not NV).
 const WG: u32 = 256u;
-const BLOCK: u32 = 4096u;
+const NV: u32 = 4u;
+const BLOCK: u32 = WG * NV;
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> L: array<ACT>;
@@ -28,11 +31,14 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     let b = g % blocks;
     var best = -3.4e38;
     var idx = 0xffffffffu;
-    let end = min(P.vocab, (b + 1u) * BLOCK);
-    for (var i = b * BLOCK + lid; i < end; i += WG) {
-        let v = f32(L[r * P.vocab + i]);
-        if (better(v, i, best, idx)) {
-            best = v;
+    var vals: array<f32, NV>;
+    for (var k = 0u; k < NV; k++) {
+        vals[k] = f32(L[r * P.vocab + min(b * BLOCK + lid + k * WG, P.vocab - 1u)]);
+    }
+    for (var k = 0u; k < NV; k++) {
+        let i = b * BLOCK + lid + k * WG;
+        if (i < P.vocab && better(vals[k], i, best, idx)) {
+            best = vals[k];
             idx = i;
         }
     }

@@ -6,18 +6,21 @@
 // is loaded once per group instead of once per query head, and a tile's
 // KT keys are loaded at once: a step waits on few memory round trips.
 //
-// Per tile: every invocation loads its quads of keys and values at once;
-// TPK invocations share a key's dot products with every query head, summed
-// over the row group; one invocation per head takes the tile's max and sum
-// (a short unrolled loop, cheaper than a tree of barriers); the value pass
-// gives each invocation a quad of dims and every VG-th key of the tile.
+// Per tile: every invocation loads its quads of keys and values at once
+// (the first tile's before the q/k hooks' work, the next tile's keys and
+// values as soon as this tile's scores are taken); TPK invocations share a
+// key's dot products with every query head, summed over the row group; a
+// run of KT invocations per head (one per key) takes the tile's max and sum
+// (run_max, run_sum: subgroup shuffles on GPUs) and keeps the head's running
+// max and sum in registers; the value pass gives each invocation a quad of
+// dims and every VG-th key of the tile.
 // Results go to Part as
 // attention.wgsl writes them (max, sum, acc[head_dim] per query head and
 // split) for attention_combine.wgsl, or with one split straight to O.
 //
 // The row's own key and value come from KN/VN (P.fresh) and the workgroup
 // whose split holds that position stores them in the cache. The pipeline
-// includes the q/k hooks stage_k, prep_qk and fresh_k from
+// includes the q/k hooks note_q, stage_k, prep_qk and fresh_k from
 // attention_decode_plain.wgsl (q and k arrive normed and rotated) or
 // attention_decode_rope.wgsl (the workgroup norms and rotates them itself:
 // rope_qk.wgsl's launch fewer).
@@ -25,10 +28,12 @@ const WG: u32 = 256u;
 // KT, the keys per tile, and RS = WG / KT come from the Go side.
 const TPK: u32 = WG / KT; // invocations per key: rg_sum4's row group
 const_assert RS == TPK;
+const_assert KT == 32u; // a head's scores of a tile are a run of run_max/run_sum
 const MAXG: u32 = 8u;     // query heads per KV head
 const HQ: u32 = 64u;      // quads per head (head_dim ≤ 256)
 const KQ: u32 = HQ / TPK; // quads of a key row per invocation
 const VG: u32 = WG / HQ;  // key groups of the value pass
+const_assert MAXG * KT == WG; // the softmax: an invocation per head and key
 const NEG: f32 = -3.0e38;
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -43,8 +48,8 @@ const NEG: f32 = -3.0e38;
 
 var<workgroup> q_sh: array<vec4<f32>, MAXG * HQ>;
 var<workgroup> s_sh: array<f32, MAXG * KT>; // scores, then weights: [head][key]
-var<workgroup> m_sh: array<f32, MAXG>;      // running max per head
-var<workgroup> l_sh: array<f32, MAXG>;      // running sum per head
+var<workgroup> m_sh: array<f32, MAXG>;      // max per head, at the end
+var<workgroup> l_sh: array<f32, MAXG>;      // sum per head, at the end
 var<workgroup> c_sh: array<f32, MAXG>;      // the tile's correction per head
 var<workgroup> range_sh: vec4<u32>;
 
@@ -66,24 +71,36 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     if (lid == 0u) {
         range_sh = split_range(r, split); // attention_range.wgsl
     }
-    if (lid < MAXG) {
-        m_sh[lid] = NEG;
-        l_sh[lid] = 0.0;
-    }
-    // The group's query heads, head g at q_sh[g·HQ ..].
+    // The group's query heads, head g at q_sh[g·HQ ..] (note_q sees each
+    // round's quads: the rope hooks sum their squares for the heads' norms).
     let qh0 = r * P.heads + kvh * gs;
-    for (var i = lid; i < gs * HQ; i += WG) {
-        if (i % HQ < hd4) {
-            q_sh[i] = vec4<f32>(Q[(qh0 + i / HQ) * hd4 + i % HQ]);
+    for (var it = 0u; it < MAXG * HQ / WG; it++) {
+        if (it * WG >= gs * HQ) {
+            break;
         }
+        let i = lid + it * WG;
+        var x = vec4<f32>(0.0);
+        if (i < gs * HQ && i % HQ < hd4) {
+            x = vec4<f32>(Q[(qh0 + i / HQ) * hd4 + i % HQ]);
+            q_sh[i] = x;
+        }
+        note_q(lid, i, x);
     }
     let nb = (r * P.kv_heads + kvh) * hd4;
     stage_k(lid, hd4, nb);
-    let rng = workgroupUniformLoad(&range_sh); // also publishes q_sh, m_sh, l_sh (and a staged key)
+    let rng = workgroupUniformLoad(&range_sh); // also publishes q_sh (and a staged key)
     let lo = rng.x;
     let hi = rng.y;
     let slot_base = rng.z * P.cache_len;
     let own = select(0xffffffffu, rng.w, P.fresh != 0u);
+    let kk = lid / TPK;
+    let part = lid % TPK;
+    let dq = lid % HQ;
+    let vg = lid / HQ;
+    // The first tile's keys and values, in flight while the q/k hooks
+    // work (the row's own key is taken once they have rotated it).
+    var kv = load_keys(lo, hi, own, false, slot_base, kvh, hd4, nb, kk, part);
+    var vv = load_values(lo, hi, own, slot_base, kvh, hd4, nb, dq, vg);
     // The q/k hooks (attention_decode_plain.wgsl, or _rope.wgsl norming
     // and rotating q and, where this split holds it, the fresh key here).
     let holds_own = own >= lo && own < hi;
@@ -94,45 +111,27 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
             KC[cb] = ACT4(fresh_k(nb, lid));
             VC[cb] = VN[nb + lid];
         }
-    }
-
-    let kk = lid / TPK;
-    let part = lid % TPK;
-    let dq = lid % HQ;
-    let vg = lid / HQ;
-    var acc: array<vec4<f32>, MAXG>;
-    for (var tile = lo; tile < hi; tile += KT) {
-        // This invocation's values for the value pass below, loaded now so
-        // that they are in flight with the keys.
-        var vv: array<vec4<f32>, KT / VG>;
-        if (dq < hd4) {
-            for (var j = 0u; j < KT / VG; j++) {
-                let vp = tile + vg + j * VG;
-                if (vp < hi) {
-                    if (vp == own) {
-                        vv[j] = vec4<f32>(VN[nb + dq]);
-                    } else {
-                        vv[j] = vec4<f32>(VC[((slot_base + vp % P.cache_len) * P.kv_heads + kvh) * hd4 + dq]);
-                    }
+        if (lo + kk == own) {
+            for (var i = 0u; i < KQ; i++) {
+                let d = part + i * TPK;
+                if (d < hd4) {
+                    kv[i] = fresh_k(nb, d);
                 }
             }
         }
+    }
+
+    // Head hg's running max and sum, the same in each invocation of its
+    // run (lid / KT, one key of the tile each).
+    let hg = lid / KT;
+    var m_run = NEG;
+    var l_run = 0.0;
+    var acc: array<vec4<f32>, MAXG>;
+    for (var tile = lo; tile < hi; tile += KT) {
         // Scores: this invocation's quads of key kk against every head.
         let kp = tile + kk;
         var s: array<f32, MAXG>;
         if (kp < hi) {
-            var kv: array<vec4<f32>, KQ>;
-            let kb = ((slot_base + kp % P.cache_len) * P.kv_heads + kvh) * hd4;
-            for (var i = 0u; i < KQ; i++) {
-                let d = part + i * TPK;
-                if (d < hd4) {
-                    if (kp == own) {
-                        kv[i] = fresh_k(nb, d);
-                    } else {
-                        kv[i] = vec4<f32>(KC[kb + d]);
-                    }
-                }
-            }
             for (var g = 0u; g < MAXG; g++) {
                 if (g < gs) {
                     var a = 0.0;
@@ -145,6 +144,13 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
                     s[g] = a;
                 }
             }
+        }
+        // The next tile's keys and values, in flight through this one's
+        // softmax and value pass.
+        var vn: array<vec4<f32>, KT / VG>;
+        if (tile + KT < hi) {
+            kv = load_keys(tile + KT, hi, own, true, slot_base, kvh, hd4, nb, kk, part);
+            vn = load_values(tile + KT, hi, own, slot_base, kvh, hd4, nb, dq, vg);
         }
         let s0 = rg_sum4(lid, vec4<f32>(s[0], s[1], s[2], s[3]));
         var s1 = vec4<f32>(0.0);
@@ -164,32 +170,21 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
             }
         }
         workgroupBarrier();
-        // Per head: the tile's max, the correction of what came before.
-        if (lid < gs) {
-            var mx = NEG;
-            for (var k = 0u; k < KT; k++) {
-                mx = max(mx, s_sh[lid * KT + k]);
-            }
-            let mn = max(m_sh[lid], mx);
-            c_sh[lid] = exp(m_sh[lid] - mn);
-            m_sh[lid] = mn;
+        // Per head: the tile's max, the correction of what came before,
+        // the weights in place of the scores (masked keys give 0; a tile
+        // has a visible key, so the max is finite) and their sum.
+        let sc = select(NEG, s_sh[lid], hg < gs);
+        let mn = max(m_run, run_max(lid, sc));
+        let w = exp(sc - mn);
+        let c = exp(m_run - mn);
+        m_run = mn;
+        l_run = l_run * c + run_sum(lid, w, KT);
+        s_sh[lid] = w;
+        if (lid % KT == 0u) {
+            c_sh[hg] = c;
         }
         workgroupBarrier();
-        // Weights, in place of the scores (masked keys give 0).
-        if (lid < gs * KT) {
-            let g = lid / KT;
-            s_sh[lid] = exp(s_sh[lid] - m_sh[g]);
-        }
-        workgroupBarrier();
-        if (lid < gs) {
-            var ls = 0.0;
-            for (var k = 0u; k < KT; k++) {
-                ls += s_sh[lid * KT + k];
-            }
-            l_sh[lid] = l_sh[lid] * c_sh[lid] + ls;
-        }
-        // Values: dims 4dq..4dq+3 of keys vg, vg+VG, ... of the tile
-        // (loaded with the keys).
+        // Values: dims 4dq..4dq+3 of keys vg, vg+VG, ... of the tile.
         if (dq < hd4) {
             for (var g = 0u; g < MAXG; g++) {
                 if (g < gs) {
@@ -201,7 +196,12 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
                 }
             }
         }
-        workgroupBarrier(); // s_sh, c_sh and l_sh are rewritten by the next tile
+        vv = vn;
+        workgroupBarrier(); // s_sh and c_sh are rewritten by the next tile
+    }
+    if (lid % KT == 0u && hg < gs) {
+        m_sh[hg] = m_run;
+        l_sh[hg] = l_run;
     }
     // Each head's dims summed over the key groups (rg_red is free now).
     for (var g = 0u; g < gs; g++) {
@@ -228,4 +228,47 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         }
         workgroupBarrier();
     }
+}
+
+// load_keys is this invocation's quads of key tile + kk (those with d =
+// part + i·TPK < hd4), or zeros past hi; the row's own key is taken from
+// fresh_k with fresh, else left for the caller.
+fn load_keys(tile: u32, hi: u32, own: u32, fresh: bool, slot_base: u32, kvh: u32, hd4: u32, nb: u32,
+             kk: u32, part: u32) -> array<vec4<f32>, KQ> {
+    var kv: array<vec4<f32>, KQ>;
+    let kp = tile + kk;
+    if (kp < hi) {
+        let kb = ((slot_base + kp % P.cache_len) * P.kv_heads + kvh) * hd4;
+        for (var i = 0u; i < KQ; i++) {
+            let d = part + i * TPK;
+            if (d < hd4) {
+                if (kp != own) {
+                    kv[i] = vec4<f32>(KC[kb + d]);
+                } else if (fresh) {
+                    kv[i] = fresh_k(nb, d);
+                }
+            }
+        }
+    }
+    return kv;
+}
+
+// load_values is this invocation's quad dq of the values of keys tile + vg,
+// + VG, ... (the row's own from VN).
+fn load_values(tile: u32, hi: u32, own: u32, slot_base: u32, kvh: u32, hd4: u32, nb: u32, dq: u32,
+               vg: u32) -> array<vec4<f32>, KT / VG> {
+    var vv: array<vec4<f32>, KT / VG>;
+    if (dq < hd4) {
+        for (var j = 0u; j < KT / VG; j++) {
+            let vp = tile + vg + j * VG;
+            if (vp < hi) {
+                if (vp == own) {
+                    vv[j] = vec4<f32>(VN[nb + dq]);
+                } else {
+                    vv[j] = vec4<f32>(VC[((slot_base + vp % P.cache_len) * P.kv_heads + kvh) * hd4 + dq]);
+                }
+            }
+        }
+    }
+    return vv;
 }

@@ -66,6 +66,7 @@ func TestAttention(t *testing.T) {
 		{"rope neox norm hd256", 4, 1, 256, 40, 0, 50, []int{5}, 3, 0, AttnAuto, &attnRopeCase{model.RopeNeoX, 0, 1e6, false, true}},
 		{"rope neox norm hd128 split", 4, 2, 128, 40, 0, 0, []int{7}, 3, 4, AttnAuto, &attnRopeCase{model.RopeNeoX, 0, 1e6, false, true}},
 		{"rope normal norm hd64 window", 6, 2, 64, 40, 8, 0, []int{9}, 3, 3, AttnAuto, &attnRopeCase{model.RopeNormal, 0, 1e4, false, true}},
+		{"rope neox norm own key in a later tile", 4, 1, 64, 80, 0, 0, []int{45}, 3, 64, AttnAuto, &attnRopeCase{model.RopeNeoX, 0, 1e4, false, true}},
 		{"rope normal partial factors", 4, 1, 64, 24, 0, 0, []int{6}, 3, 5, AttnAuto, &attnRopeCase{model.RopeNormal, 32, 5e5, true, false}},
 		{"rope neox partial norm ring", 3, 1, 64, 10, 6, 0, []int{5}, 7, 0, AttnAuto, &attnRopeCase{model.RopeNeoX, 40, 1e4, true, true}},
 	}
@@ -193,10 +194,16 @@ func TestAttention(t *testing.T) {
 					// The same roundings give the same values: bit for bit
 					// in attention.wgsl without the norm (whose sum may run
 					// in another order; f16's roundings are stores that
-					// lavapipe cannot skip, see attention_qk_rope.wgsl).
+					// lavapipe cannot skip, see attention_qk_rope.wgsl) on
+					// software adapters. A GPU's compiler may fuse a
+					// multiply and an add in one kernel and not in the
+					// other (an NVIDIA H200: 1.2e-7 apart).
 					tol := tolFor(v.prec, 1e-5)
 					if !tc.rope.norm && rn.grouped < 0 {
 						tol = 0
+						if !c.Dev.Info.Adapter.IsFallbackAdapter {
+							tol = 1e-6
+						}
 					}
 					requireClose(t, label+" vs rope_qk+attention", got, readAct(t, c, out2, len(want)), tol)
 					for _, d := range append(ds, d) {

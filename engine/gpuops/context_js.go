@@ -72,6 +72,7 @@ func (c *Context) compile(ctx context.Context, sh shader, entries ...gpu.Binding
 	sh.prec = c.Prec
 	if sh.reduce {
 		sh.subgroups = c.Subgroups
+		sh.sgMin = c.Dev.Info.Adapter.SubgroupMinSize
 	}
 	src, err := sh.source()
 	if err != nil {

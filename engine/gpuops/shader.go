@@ -22,6 +22,9 @@ type shader struct {
 	params    any    // zero value of the params struct (nil: none)
 	prec      Precision
 	subgroups bool // reductions through subgroup operations
+	// sgMin is the device's smallest subgroup size (with subgroups): from
+	// 32 on, run_sum and run_max reduce without a barrier.
+	sgMin     int
 	reduce    bool // include the reduction library
 	weight    dtype.DType
 	hasWeight bool
@@ -282,6 +285,66 @@ fn wg_max(lid: u32, v: f32) -> f32 {
 }
 `
 
+// runsShared reduces over aligned runs of W invocations (a power of two
+// up to 32) through wg_red, a tree of barriers; every invocation must call
+// them. runsSubgroup's run_* use them with subgroups narrower than 32, and
+// shuffles, without a barrier, where every subgroup is at least 32 wide
+// (SG_MIN, a constant, so the branch is uniform).
+const runsShared = `
+fn run_sum_sh(lid: u32, v: f32, w: u32) -> f32 {
+    wg_red[lid] = v;
+    workgroupBarrier();
+    for (var s = w / 2u; s > 0u; s = s / 2u) {
+        if ((lid & (w - 1u)) < s) { wg_red[lid] = wg_red[lid] + wg_red[lid + s]; }
+        workgroupBarrier();
+    }
+    let r = wg_red[lid & ~(w - 1u)];
+    workgroupBarrier();
+    return r;
+}
+
+fn run_max_sh(lid: u32, v: f32) -> f32 {
+    wg_red[lid] = v;
+    workgroupBarrier();
+    for (var s = 16u; s > 0u; s = s / 2u) {
+        if ((lid & 31u) < s) { wg_red[lid] = max(wg_red[lid], wg_red[lid + s]); }
+        workgroupBarrier();
+    }
+    let r = wg_red[lid & ~31u];
+    workgroupBarrier();
+    return r;
+}
+`
+
+const runsSubgroup = `
+// run_sum returns v summed over the aligned run of W invocations holding
+// lid (W a power of two up to 32), to each of them; run_max the maximum over
+// a run of 32.
+fn run_sum(lid: u32, v: f32, w: u32) -> f32 {
+    if (SG_MIN >= 32u) {
+        var t = v;
+        for (var o = w / 2u; o > 0u; o = o / 2u) { t += subgroupShuffleXor(t, o); }
+        return t;
+    }
+    return run_sum_sh(lid, v, w);
+}
+
+fn run_max(lid: u32, v: f32) -> f32 {
+    if (SG_MIN >= 32u) {
+        var t = v;
+        for (var o = 16u; o > 0u; o = o / 2u) { t = max(t, subgroupShuffleXor(t, o)); }
+        return t;
+    }
+    return run_max_sh(lid, v);
+}
+`
+
+// runsNoSubgroup names the shared-memory runs as run_sum and run_max.
+const runsNoSubgroup = `
+fn run_sum(lid: u32, v: f32, w: u32) -> f32 { return run_sum_sh(lid, v, w); }
+fn run_max(lid: u32, v: f32) -> f32 { return run_max_sh(lid, v); }
+`
+
 // reduceRows is for either reduction library: rg_sumr sums a GEMV's
 // per-row accumulators over the row group, TR activation rows in the lanes
 // of a vec4, reduced as one value when TR is 1 (decode: a quarter of the
@@ -478,11 +541,12 @@ func (s shader) source() (string, error) {
 			b.WriteString("const TR: u32 = 4u;\n") // rg_sumr's activation rows
 		}
 		if useSG {
-			b.WriteString(reduceSubgroup)
+			fmt.Fprintf(&b, "const SG_MIN: u32 = %du;\n", s.sgMin)
+			b.WriteString(reduceSubgroup + runsSubgroup)
 		} else {
-			b.WriteString(reduceShared)
+			b.WriteString(reduceShared + runsNoSubgroup)
 		}
-		b.WriteString(reduceRows)
+		b.WriteString(reduceRows + runsShared)
 	}
 	if s.hasWeight {
 		unit := s.weightUnit()

@@ -146,7 +146,7 @@ type argmaxParams struct {
 }
 
 // argmaxBlock is argmax.wgsl's BLOCK: logits per pass-1 workgroup.
-const argmaxBlock = 4096
+const argmaxBlock = 1024
 
 type samplePassParams struct {
 	Rows    uint32 `wgsl:"rows"`

@@ -40,7 +40,9 @@ func TestResidNormFusion(t *testing.T) {
 			layers := m.Config.Layers
 			// Every block's FFN norm, and its attention norm but the first's.
 			assert.Equal(t, plain.launches-(2*layers-1), fused.launches)
-			assert.Zero(t, fused.ops["add+rmsnorm"]+fused.ops["rmsnorm+add+rmsnorm"], "no norm launch left before a GEMV")
+			// The last block's add runs with the final norm, before the LM
+			// head: too wide a GEMV to norm in every workgroup.
+			assert.Equal(t, 1, fused.ops["add+rmsnorm"]+fused.ops["rmsnorm+add+rmsnorm"], "no norm launch left before a GEMV but the LM head's")
 			assert.Equal(t, layers-1, fused.ops["add+rmsnorm+matmul×3"]+fused.ops["rmsnorm+add+rmsnorm+matmul×3"])
 			assert.Equal(t, layers, fused.ops["add+rmsnorm+matmul+glu"]+fused.ops["rmsnorm+add+rmsnorm+matmul+glu"])
 			require.Len(t, fused.logits, len(plain.logits))

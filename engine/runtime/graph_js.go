@@ -88,7 +88,9 @@ func (s *Session) capture(lay stepLayout) (g *graph, err error) {
 			Tokens: ints(lay.tokOff(r), rows, "step tokens"),
 			Pos:    ints(lay.posOff(r), rows, "step positions"),
 			Slots:  ints(lay.slotOff(r), lay.B, "step slots")}
-		if !lay.All {
+		// One row per sequence is every row, in order: no gather, so the
+		// last block's residual add fuses with the final norm.
+		if !lay.All && lay.t(r) > 1 {
 			b.Out = ints(lay.outOff(r), lay.B, "step rows")
 		}
 		logits := gt(s.m.Arch.Forward(be, b, s.cache))
