@@ -117,13 +117,18 @@ func benchAttention(t *testing.T, c *Context, bufs *buffers, r *rand.Rand, timeI
 }
 
 // decodeBenchShapes are decode steps of our models (heads/KV heads of
-// head_dim) at a 512-token prompt's positions and a long context's.
+// head_dim) at a 512-token prompt's positions, a long context's, and a
+// short history in a long session.
 var decodeBenchShapes = []struct {
 	label                     string
 	pos, heads, kv, hd, cache int
 }{
 	{"gemma3-270m", 600, 4, 1, 256, 641}, {"gemma3-1b", 600, 4, 1, 256, 641}, {"qwen3-0.6b", 600, 16, 8, 128, 641},
 	{"gemma2-2b", 600, 8, 4, 256, 641}, {"gemma3-270m long", 4000, 4, 1, 256, 4096}, {"qwen3-0.6b long", 4000, 16, 8, 128, 4096},
+	// A session longer than its history (a chat after a long page, a
+	// generation's early steps): splits sized for the whole cache, most of
+	// them past the row's position.
+	{"gemma3-270m early", 600, 4, 1, 256, 4096}, {"qwen3-0.6b early", 600, 16, 8, 128, 4096},
 }
 
 // TestBenchDecodeAttention times decode attention (with its combine) per
