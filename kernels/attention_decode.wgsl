@@ -28,12 +28,12 @@ const WG: u32 = 256u;
 // KT, the keys per tile, and RS = WG / KT come from the Go side.
 const TPK: u32 = WG / KT; // invocations per key: rg_sum4's row group
 const_assert RS == TPK;
-const_assert KT <= 32u; // a head's scores of a tile are a run of run_max/run_sum
+const_assert KT == 32u; // a head's scores of a tile are a run of run_max/run_sum
 const MAXG: u32 = 8u;     // query heads per KV head
 const HQ: u32 = 64u;      // quads per head (head_dim ≤ 256)
 const KQ: u32 = HQ / TPK; // quads of a key row per invocation
 const VG: u32 = WG / HQ;  // key groups of the value pass
-const_assert MAXG * KT <= WG; // the softmax: an invocation per head and key
+const_assert MAXG * KT == WG; // the softmax: an invocation per head and key
 const NEG: f32 = -3.0e38;
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -173,17 +173,15 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         // Per head: the tile's max, the correction of what came before,
         // the weights in place of the scores (masked keys give 0; a tile
         // has a visible key, so the max is finite) and their sum.
-        let sc = select(NEG, s_sh[min(lid, MAXG * KT - 1u)], hg < gs);
-        let mn = max(m_run, run_max(lid, sc, KT));
+        let sc = select(NEG, s_sh[lid], hg < gs);
+        let mn = max(m_run, run_max(lid, sc));
         let w = exp(sc - mn);
         let c = exp(m_run - mn);
         m_run = mn;
         l_run = l_run * c + run_sum(lid, w, KT);
-        if (hg < MAXG) {
-            s_sh[lid] = w;
-            if (lid % KT == 0u) {
-                c_sh[hg] = c;
-            }
+        s_sh[lid] = w;
+        if (lid % KT == 0u) {
+            c_sh[hg] = c;
         }
         workgroupBarrier();
         // Values: dims 4dq..4dq+3 of keys vg, vg+VG, ... of the tile.

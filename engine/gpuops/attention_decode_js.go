@@ -11,21 +11,11 @@ import (
 
 // Decode attention by KV head (kernels/attention_decode.wgsl): one
 // workgroup per (sequence, KV head, split) for all the query heads of that
-// KV head, decodeKT keys a tile.
-const attnDecodeMaxG = 8 // query heads per KV head it serves
-
-// decodeKT is the keys per tile of the grouped decode attention for heads
-// of hd: a tile's keys and values (f32) stay within 32 KiB. A workgroup
-// loads its tile at once, and a 256-long head's 32 keys (64 KiB) were the
-// slowest part of a step (H100, same run: gemma models' attention 2.4–4
-// µs a layer faster at 16 keys, its combine 1.2 slower; qwen3's 128-long
-// heads 2.1 µs slower at 16).
-func decodeKT(hd int) int {
-	if hd > 128 {
-		return 16
-	}
-	return 32
-}
+// KV head, attnDecodeKT keys a tile.
+const (
+	attnDecodeKT   = 32
+	attnDecodeMaxG = 8 // query heads per KV head it serves
+)
 
 // AttnDecodeTarget is the workgroups the grouped decode attention aims
 // for: each split at least a tile of keys, as many splits as give the GPU
@@ -48,25 +38,22 @@ func (a *Attention) grouped(s AttnShape) bool {
 	return on && s.T == 1 && s.Heads/s.KVHeads <= attnDecodeMaxG && s.HeadDim <= 4*64
 }
 
-// groupedKernel compiles (once each) attention_decode.wgsl for tiles of kt
-// keys with the plain q/k hooks or, with rope, those that norm and rotate q
-// and k (the rope table at binding 9).
-func (a *Attention) groupedKernel(rope bool, kt int) (*kernel, error) {
+// groupedKernel compiles (once each) attention_decode.wgsl with the plain
+// q/k hooks or, with rope, those that norm and rotate q and k (the rope
+// table at binding 9).
+func (a *Attention) groupedKernel(rope bool) (*kernel, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	i := 0
 	if rope {
 		i = 1
 	}
-	if kt == 16 {
-		i += 2
-	}
 	if a.decode[i] != nil {
 		return a.decode[i], nil
 	}
 	entries := []gpu.BindingType{gpu.Uniform, gpu.ReadOnlyStorage, gpu.Storage, gpu.Storage, gpu.ReadOnlyStorage,
 		gpu.Storage, gpu.Storage, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage}
-	consts := map[string]string{"KT": fmt.Sprintf("%du", kt), "RS": fmt.Sprintf("%du", 256/kt)}
+	consts := map[string]string{"KT": fmt.Sprintf("%du", attnDecodeKT), "RS": fmt.Sprintf("%du", 256/attnDecodeKT)}
 	sh := shader{kernel: "attention_decode", params: attnParams{}, reduce: true, consts: consts,
 		libs: []string{"attention_range", "attention_decode_plain"}}
 	if rope {
@@ -90,15 +77,14 @@ func groupedSplit(s AttnShape, visible, groups int) int {
 	}
 	want := max(1, (AttnDecodeTarget+groups-1)/groups)
 	split := (visible + want - 1) / want
-	kt := decodeKT(s.HeadDim)
-	split = (split + kt - 1) / kt * kt
+	split = (split + attnDecodeKT - 1) / attnDecodeKT * attnDecodeKT
 	return min(split, visible)
 }
 
 // prepareGrouped adds the grouped decode attention and, with several
 // splits, the combine pass.
 func (a *Attention) prepareGrouped(d *Dispatch, q, k, v, kc, vc, step, out gpu.Binding, s AttnShape, visible int) error {
-	kern, err := a.groupedKernel(s.Rope != nil, decodeKT(s.HeadDim))
+	kern, err := a.groupedKernel(s.Rope != nil)
 	if err != nil {
 		return err
 	}

@@ -33,9 +33,8 @@ type Attention struct {
 	wide     string
 	attnRope *kernel
 	// decode is attention_decode.wgsl (attention_decode_js.go) without
-	// and with the q/k rope hooks, for tiles of 32 keys then of 16,
-	// compiled on first use.
-	decode [4]*kernel
+	// and with the q/k rope hooks, compiled on first use.
+	decode [2]*kernel
 }
 
 // attnWideFixed, when non-zero, overrides the adapter's choice of the

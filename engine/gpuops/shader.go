@@ -303,14 +303,14 @@ fn run_sum_sh(lid: u32, v: f32, w: u32) -> f32 {
     return r;
 }
 
-fn run_max_sh(lid: u32, v: f32, w: u32) -> f32 {
+fn run_max_sh(lid: u32, v: f32) -> f32 {
     wg_red[lid] = v;
     workgroupBarrier();
-    for (var s = w / 2u; s > 0u; s = s / 2u) {
-        if ((lid & (w - 1u)) < s) { wg_red[lid] = max(wg_red[lid], wg_red[lid + s]); }
+    for (var s = 16u; s > 0u; s = s / 2u) {
+        if ((lid & 31u) < s) { wg_red[lid] = max(wg_red[lid], wg_red[lid + s]); }
         workgroupBarrier();
     }
-    let r = wg_red[lid & ~(w - 1u)];
+    let r = wg_red[lid & ~31u];
     workgroupBarrier();
     return r;
 }
@@ -318,7 +318,8 @@ fn run_max_sh(lid: u32, v: f32, w: u32) -> f32 {
 
 const runsSubgroup = `
 // run_sum returns v summed over the aligned run of W invocations holding
-// lid (W a power of two up to 32), to each of them; run_max their maximum.
+// lid (W a power of two up to 32), to each of them; run_max the maximum over
+// a run of 32.
 fn run_sum(lid: u32, v: f32, w: u32) -> f32 {
     if (SG_MIN >= 32u) {
         var t = v;
@@ -328,20 +329,20 @@ fn run_sum(lid: u32, v: f32, w: u32) -> f32 {
     return run_sum_sh(lid, v, w);
 }
 
-fn run_max(lid: u32, v: f32, w: u32) -> f32 {
+fn run_max(lid: u32, v: f32) -> f32 {
     if (SG_MIN >= 32u) {
         var t = v;
-        for (var o = w / 2u; o > 0u; o = o / 2u) { t = max(t, subgroupShuffleXor(t, o)); }
+        for (var o = 16u; o > 0u; o = o / 2u) { t = max(t, subgroupShuffleXor(t, o)); }
         return t;
     }
-    return run_max_sh(lid, v, w);
+    return run_max_sh(lid, v);
 }
 `
 
 // runsNoSubgroup names the shared-memory runs as run_sum and run_max.
 const runsNoSubgroup = `
 fn run_sum(lid: u32, v: f32, w: u32) -> f32 { return run_sum_sh(lid, v, w); }
-fn run_max(lid: u32, v: f32, w: u32) -> f32 { return run_max_sh(lid, v, w); }
+fn run_max(lid: u32, v: f32) -> f32 { return run_max_sh(lid, v); }
 `
 
 // reduceRows is for either reduction library: rg_sumr sums a GEMV's
