@@ -18,6 +18,9 @@ type pendingResidNorm struct {
 	p        gpuops.NormParams
 	sum, out *Tensor
 	entry    PlanEntry
+	// prepare makes the launch of the add and norm with params p, as
+	// recorded (again with other params: q8FromNorm).
+	prepare func(p gpuops.NormParams) (*gpuops.Dispatch, error)
 }
 
 // fusableResidNorm returns the residual add + norm whose output x is when

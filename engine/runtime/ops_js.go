@@ -189,24 +189,35 @@ func (b *Backend) RMSNorm(x, w arch.Tensor, eps float32) arch.Tensor {
 		// Either may run inside the decode GEMV that reads out next
 		// (lastResidNorm).
 		rn := &pendingResidNorm{a: fa.a, b: fa.b, w2: g, p: p, sum: fa.y, out: out}
+		norm := b.normKernel()
 		if pre := fa.pre; pre != nil && pre.p.Eps == p.Eps && pre.x.buf != fa.a.buf && pre.x.w == nil {
-			d, err := b.normKernel().PrepareNormAdd(fa.a.binding(), pre.x.binding(), pre.w.binding(), g.binding(), out.binding(), p)
 			rn.entry = PlanEntry{Layer: b.layer, Op: "rmsnorm+add+rmsnorm", Kernel: "rmsnorm_add_pre", DType: "f32", Weight: g.name}
 			rn.b, rn.w1, rn.post = pre.x, pre.w, true
-			b.rec.fuseAdd(fa, d, err, rn.entry)
+			rn.prepare = func(p gpuops.NormParams) (*gpuops.Dispatch, error) {
+				return norm.PrepareNormAdd(rn.a.binding(), rn.b.binding(), rn.w1.binding(), rn.w2.binding(), rn.out.binding(), p)
+			}
 		} else {
 			fa.pre = nil
-			d, err := b.normKernel().PrepareAdd(fa.a.binding(), fa.b.binding(), g.binding(), out.binding(), p)
 			rn.entry = PlanEntry{Layer: b.layer, Op: "add+rmsnorm", Kernel: "rmsnorm_add", DType: "f32", Weight: g.name}
-			b.rec.fuseAdd(fa, d, err, rn.entry)
+			rn.prepare = func(p gpuops.NormParams) (*gpuops.Dispatch, error) {
+				return norm.PrepareAdd(rn.a.binding(), rn.b.binding(), rn.w2.binding(), rn.out.binding(), p)
+			}
 		}
+		d, err := rn.prepare(p)
+		b.rec.fuseAdd(fa, d, err, rn.entry)
 		rn.item = len(b.rec.items) - 1
 		b.rec.lastResidNorm = rn
 		return out
 	}
-	d, err := b.normKernel().Prepare(a.binding(), g.binding(), out.binding(), p)
+	pn := &pendingNorm{x: a, w: g, y: out, p: p}
+	norm := b.normKernel()
+	pn.prepare = func(p gpuops.NormParams) (*gpuops.Dispatch, error) {
+		return norm.Prepare(pn.x.binding(), pn.w.binding(), pn.y.binding(), p)
+	}
+	d, err := pn.prepare(p)
 	b.rec.add(d, err, PlanEntry{Layer: b.layer, Op: "rmsnorm", Kernel: "rmsnorm", DType: "f32", Weight: g.name})
-	b.rec.lastNorm = &pendingNorm{item: len(b.rec.items) - 1, x: a, w: g, y: out, p: p}
+	pn.item = len(b.rec.items) - 1
+	b.rec.lastNorm = pn
 	return out
 }
 

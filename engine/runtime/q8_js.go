@@ -25,28 +25,18 @@ func (r *recording) q8FromNorm(x *Tensor) *Tensor {
 		return nil
 	}
 	var p gpuops.NormParams
-	var redo func(gpuops.NormParams) (*gpuops.Dispatch, error)
-	norm := r.b.normKernel()
+	var prepare func(gpuops.NormParams) (*gpuops.Dispatch, error)
 	switch rn, pn := r.lastResidNorm, r.lastNorm; {
 	case rn != nil && rn.out == x && rn.item == last:
-		p = rn.p
-		redo = func(p gpuops.NormParams) (*gpuops.Dispatch, error) {
-			if rn.post {
-				return norm.PrepareNormAdd(rn.a.binding(), rn.b.binding(), rn.w1.binding(), rn.w2.binding(), rn.out.binding(), p)
-			}
-			return norm.PrepareAdd(rn.a.binding(), rn.b.binding(), rn.w2.binding(), rn.out.binding(), p)
-		}
+		p, prepare = rn.p, rn.prepare
 	case pn != nil && pn.y == x && pn.item == last:
-		p = pn.p
-		redo = func(p gpuops.NormParams) (*gpuops.Dispatch, error) {
-			return norm.Prepare(pn.x.binding(), pn.w.binding(), pn.y.binding(), p)
-		}
+		p, prepare = pn.p, pn.prepare
 	default:
 		return nil
 	}
 	q := r.alloc([]int{int(gpuops.Q8Bytes(k)) / r.b.prec.Bytes()}, "q8")
 	p.Q8Out = q.binding()
-	d, err := redo(p)
+	d, err := prepare(p)
 	if err != nil {
 		r.b.fail(fmt.Errorf("%s (layer %d) storing 8-bit activations: %w", r.items[last].entry.Op, r.items[last].entry.Layer, err))
 	}

@@ -48,12 +48,14 @@ type recording struct {
 	lastRope *pendingRope
 }
 
-// pendingNorm is a recorded y = norm(x)·w.
+// pendingNorm is a recorded y = norm(x)·w; prepare makes its launch again
+// with other params (q8FromNorm).
 type pendingNorm struct {
-	item int
-	x, w *Tensor
-	y    *Tensor
-	p    gpuops.NormParams
+	item    int
+	x, w    *Tensor
+	y       *Tensor
+	p       gpuops.NormParams
+	prepare func(gpuops.NormParams) (*gpuops.Dispatch, error)
 }
 
 // pendingEmbed is a recorded y = table[ids]: what it takes to prepare the
