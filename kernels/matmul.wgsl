@@ -18,6 +18,7 @@ const NR: u32 = WG / RS;
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>,
         @builtin(num_workgroups) nwg: vec3<u32> /*SG_PARAMS*/) {
     /*SG_INIT*/
+    /*PROLOGUE*/ // a fused prologue fills the activations here (gemv_xs.wgsl)
     let g = wid.x + wid.y * nwg.x;
     let ntiles = (P.n + NR - 1u) / NR;
     let n = (g % ntiles) * NR + lid / RS;

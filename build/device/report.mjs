@@ -119,8 +119,8 @@ function table(rows) {
   if (profiled.length) {
     lines.push("", "Decode profile (`doppler bench --profile`: GPU timestamps of the timed decode's replays; then a second",
       "decode with every launch in its own timed pass, which adds a little per launch):", "",
-      "| model | dtype | decode tok/s | GPU ms / token | JS encode+submit ms / token | launches / token | top launches by GPU time (launches, ms / token) |",
-      "|---|---|---|---|---|---|---|");
+      "| model | dtype | decode tok/s | GPU ms / token | JS encode+submit ms / token | of it submit | launches / token | top launches by GPU time (launches, ms / token) |",
+      "|---|---|---|---|---|---|---|---|");
     for (const r of profiled) {
       const p = r.profile;
       // Times are per replay of `steps` decode steps (older results lack
@@ -129,7 +129,7 @@ function table(rows) {
       const opSteps = p.ops?.steps ?? steps;
       const top = (p.ops?.ops ?? []).slice(0, 5)
         .map((o) => `${o.op} ${o.kernel.replace(/\+subgroups/, "")} ×${fmt(o.dispatches / opSteps)} ${(o.ms / opSteps).toFixed(3)}`).join("; ");
-      lines.push(`| ${r.model} | ${r.dtype} | ${fmt(r.decode_tok_s)} | ${(p.decode.gpu_ms / steps).toFixed(2)} | ${(p.decode.encode_ms / steps).toFixed(2)} | ${fmt(r.dispatches_per_token)} | ${top} |`);
+      lines.push(`| ${r.model} | ${r.dtype} | ${fmt(r.decode_tok_s)} | ${(p.decode.gpu_ms / steps).toFixed(2)} | ${(p.decode.encode_ms / steps).toFixed(2)} | ${p.decode.submit_ms === undefined ? "–" : (p.decode.submit_ms / steps).toFixed(2)} | ${fmt(r.dispatches_per_token)} | ${top} |`);
     }
   }
   const devices = [...new Set(benches.filter((r) => r.device && !r.error).map((r) => `${r.engine} ${r.backend}: ${r.device}`))];

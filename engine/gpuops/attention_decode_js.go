@@ -117,7 +117,18 @@ func (a *Attention) prepareGrouped(d *Dispatch, q, k, v, kc, vc, step, out gpu.B
 	}
 	if splits > 1 {
 		cp := combineParams{Rows: uint32(rows), Heads: uint32(s.Heads), HeadDim: uint32(s.HeadDim), Splits: uint32(splits)}
-		return d.add(a.reduce, cp, uint32(rows*s.Heads), part.Binding(), out)
+		if err := d.add(a.reduce, cp, uint32(rows*s.Heads), part.Binding(), out); err != nil {
+			return err
+		}
+		d.deferrable(rows, part, s, splits)
 	}
 	return nil
+}
+
+// deferrable notes the combine pass just added to d as one a GEMV of the
+// output may run instead (Dispatch.Combine): for one row.
+func (d *Dispatch) deferrable(rows int, part *gpu.Buffer, s AttnShape, splits int) {
+	if rows == 1 {
+		d.combine = &GemvCombine{Part: part.Binding(), Heads: s.Heads, HeadDim: s.HeadDim, Splits: splits}
+	}
 }

@@ -64,6 +64,11 @@ type AttnShape struct {
 	Scale           float32
 	Softcap         float32 // 0 = off
 	Window          int     // 0 = full causal
+	// Span, when non-zero, bounds every row's position: all are below it
+	// (a graph recorded for a short history in a long cache). Decode then
+	// splits Span keys, not CacheLen: no split a row cannot reach, and a
+	// shorter combine.
+	Span int
 	// SplitLen is the key positions per workgroup; 0 picks. Row-wise: the
 	// whole cache when there are many query rows, else enough splits for
 	// the GPU, with a combine pass. Tiled (prompt chunks, see
@@ -182,6 +187,9 @@ func (a *Attention) Prepare(q, k, v, kc, vc, step, out gpu.Binding, s AttnShape)
 	if s.Window > 0 {
 		visible = min(visible, s.Window)
 	}
+	if s.Span > 0 {
+		visible = min(visible, s.Span)
+	}
 	if fresh && a.grouped(s) {
 		if err := a.prepareGrouped(d, q, k, v, kc, vc, step, out, s, visible); err != nil {
 			return fail(err)
@@ -234,6 +242,9 @@ func (a *Attention) Prepare(q, k, v, kc, vc, step, out gpu.Binding, s AttnShape)
 		cp := combineParams{Rows: uint32(rows), Heads: uint32(s.Heads), HeadDim: uint32(s.HeadDim), Splits: uint32(splits)}
 		if err := d.add(a.reduce, cp, uint32(rows*s.Heads), part.Binding(), out); err != nil {
 			return fail(err)
+		}
+		if fresh {
+			d.deferrable(rows, part, s, splits)
 		}
 	}
 	return d, nil

@@ -114,6 +114,29 @@ type Dispatch struct {
 	Label string
 	Steps []Step
 	owned []*gpu.Buffer // uniforms and scratch made by Prepare
+	// combine is the decode attention's combine pass that ends Steps, for
+	// a GEMV of its output to run instead (see Combine).
+	combine *GemvCombine
+}
+
+// Combine returns the merge of split partials that a decode attention of
+// one row ends with (its last launch), which a GEMV of its output can run
+// instead (MatMul.PrepareCombine, after DropCombine); ok is false for any
+// other dispatch.
+func (d *Dispatch) Combine() (c GemvCombine, ok bool) {
+	if d == nil || d.combine == nil {
+		return GemvCombine{}, false
+	}
+	return *d.combine, true
+}
+
+// DropCombine removes the combine pass Combine names: the attention then
+// leaves its output as split partials only.
+func (d *Dispatch) DropCombine() {
+	if d.combine != nil {
+		d.Steps = d.Steps[:len(d.Steps)-1]
+		d.combine = nil
+	}
 }
 
 // Encode records the dispatch's launches into enc.

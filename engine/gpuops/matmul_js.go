@@ -36,7 +36,7 @@ type MatMul struct {
 // per pipeline).
 func NewMatMul(ctx context.Context, c *Context, t dtype.DType) (*MatMul, error) {
 	m := &MatMul{c: c, t: t, kernels: map[matmulKey]*kernel{}}
-	if _, err := m.kernel(ctx, matmulUnit(t, 4), false, newGemvShape(matmulUnit(t, 4), 1, 1, 1, t), false); err != nil {
+	if _, err := m.kernel(ctx, matmulUnit(t, 4), false, newGemvShape(matmulUnit(t, 4), 1, 1, 1, t), false, nil); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -47,20 +47,25 @@ type matmulKey struct {
 	tiled bool
 	gemv  gemvShape // zero for the tiled kernel
 	q8    bool      // 8-bit activations (Context.Q8Acts)
+	pro   gemvPro   // zero: none
 }
 
-func (m *MatMul) kernel(ctx context.Context, unit int, tiled bool, gs gemvShape, q8 bool) (*kernel, error) {
+func (m *MatMul) kernel(ctx context.Context, unit int, tiled bool, gs gemvShape, q8 bool, cb *GemvCombine) (*kernel, error) {
 	if tiled {
 		gs, q8 = gemvShape{}, false
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	key := matmulKey{unit, tiled, gs, q8}
+	key := matmulKey{unit: unit, tiled: tiled, gemv: gs, q8: q8}
+	pro := cb.shape()
+	if pro != nil {
+		key.pro = *pro
+	}
 	if k, ok := m.kernels[key]; ok {
 		return k, nil
 	}
 	sh := shader{kernel: "matmul", params: matmulParams{}, weight: m.t, hasWeight: true, reduce: true, xdot: true, unit: unit,
-		consts: gs.consts(), q8: q8}
+		consts: gs.consts(), q8: q8, pro: pro}
 	if tiled {
 		// xdot for its XT alias: the tiled kernel reads X as vec4 when the unit allows.
 		sh = shader{kernel: "matmul_tiled", params: matmulParams{}, weight: m.t, hasWeight: true, xdot: true, unit: unit}
@@ -77,21 +82,30 @@ func (m *MatMul) kernel(ctx context.Context, unit int, tiled bool, gs gemvShape,
 // chunk (each writing its own output columns): the GEMV kernel below
 // TiledMinRows rows, the tiled kernel from there.
 func (m *MatMul) Prepare(w Weight, x, y gpu.Binding, rows int) (*Dispatch, error) {
-	return m.prepare(w, x, y, rows, false)
+	return m.prepare(w, x, y, rows, false, nil)
 }
 
 // PrepareQ8In is Prepare of one row whose activations xq are 8-bit
 // already (NormParams.Q8Out): for weights Q8Acts accepts.
 func (m *MatMul) PrepareQ8In(w Weight, xq, y gpu.Binding) (*Dispatch, error) {
-	return m.prepare(w, xq, y, 1, true)
+	return m.prepare(w, xq, y, 1, true, nil)
 }
 
-func (m *MatMul) prepare(w Weight, x, y gpu.Binding, rows int, pre bool) (*Dispatch, error) {
+// PrepareCombine is Prepare of one row that the decode attention left as
+// split partials: the GEMV merges them itself (see GemvCombine).
+func (m *MatMul) PrepareCombine(w Weight, cb GemvCombine, y gpu.Binding) (*Dispatch, error) {
+	return m.prepare(w, cb.Part, y, 1, false, &cb)
+}
+
+func (m *MatMul) prepare(w Weight, x, y gpu.Binding, rows int, pre bool, cb *GemvCombine) (*Dispatch, error) {
 	if w.DType != m.t {
 		return nil, fmt.Errorf("gpuops: matmul compiled for %v, weight is %v", m.t, w.DType)
 	}
 	chunks, err := m.c.chunks(w)
 	if err != nil {
+		return nil, err
+	}
+	if err := cb.check(w.In, rows); err != nil {
 		return nil, err
 	}
 	unit := matmulUnit(m.t, w.In)
@@ -101,9 +115,9 @@ func (m *MatMul) prepare(w Weight, x, y gpu.Binding, rows int, pre bool) (*Dispa
 	if err != nil {
 		return nil, err
 	}
-	in.q8 = in.q8 && !tiled
+	in.q8 = in.q8 && !tiled && cb == nil
 	gs := newGemvShapeQ8(unit, units, w.Out, rows, in.q8, m.t)
-	k, err := m.kernel(context.Background(), unit, tiled, gs, in.q8)
+	k, err := m.kernel(context.Background(), unit, tiled, gs, in.q8, cb)
 	if err != nil {
 		return nil, err
 	}
@@ -116,6 +130,7 @@ func (m *MatMul) prepare(w Weight, x, y gpu.Binding, rows int, pre bool) (*Dispa
 		p := matmulParams{
 			K: uint32(w.In), N: uint32(ch.rows), Rows: uint32(rows), Units: uint32(units),
 			RowBytes: uint32(w.RowBytes()), WBase: ch.wbase, LdY: uint32(w.Out), YOff: uint32(ch.rowStart),
+			gemvCombineParams: cb.uniform(),
 		}
 		groups := gemvGroups(ch.rows, rows, gs.lanes)
 		if tiled {

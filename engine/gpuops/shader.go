@@ -51,19 +51,26 @@ type shader struct {
 // defines prologue(lid, workgroup), which the GEMV calls first.
 // gemv_norm: the residual add and RMSNorm before the GEMV (mode 1 add +
 // norm, 2 norm + add + norm; its bindings from binding on).
+// gemv_combine: the decode attention's combine pass (staged split
+// weights in workgroup memory; its partials at binding 2).
 type gemvPro struct {
 	kind          string
 	n             int
 	mode, binding int
+	staged        int
 }
 
 // consts are the prologue's constants: XQ padded quads in workgroup
-// memory, and gemv_norm's NORM, NORM_B and NQ quads per invocation.
+// memory, gemv_norm's NORM, NORM_B and NQ quads per invocation, and
+// gemv_combine's CMAX staged split weights.
 func (g gemvPro) consts() map[string]string {
 	c := map[string]string{"XQ": fmt.Sprintf("%du", g.quads())}
 	if g.kind == "gemv_norm" {
 		c["NORM"], c["NORM_B"] = fmt.Sprintf("%du", g.mode), fmt.Sprintf("%du", g.binding)
 		c["NQ"] = fmt.Sprintf("%du", (g.n/4+gemvWG-1)/gemvWG)
+	}
+	if g.kind == "gemv_combine" {
+		c["CMAX"] = fmt.Sprintf("%du", g.staged)
 	}
 	return c
 }

@@ -24,6 +24,15 @@ type matmulParams struct {
 	WBase    uint32 `wgsl:"wbase"`
 	LdY      uint32 `wgsl:"ldy"`
 	YOff     uint32 `wgsl:"yoff"`
+	gemvCombineParams
+}
+
+// gemvCombineParams are a fused combine's (gemv_combine.wgsl) part of the
+// plain GEMV's params.
+type gemvCombineParams struct {
+	Heads  uint32 `wgsl:"c_heads"`
+	Dim    uint32 `wgsl:"c_dim"`
+	Splits uint32 `wgsl:"c_splits"`
 }
 
 type matmulGLUParams struct {

@@ -17,8 +17,10 @@ type BenchReport struct {
 	Serial bool `json:"serial,omitempty"`
 	// Temperature the decoded tokens were sampled at (bench --temperature;
 	// absent = greedy).
-	Temperature float64       `json:"temperature,omitempty"`
-	Profile     *BenchProfile `json:"profile,omitempty"`
+	Temperature float64 `json:"temperature,omitempty"`
+	// Context is the session's positions where bench --context set them.
+	Context int           `json:"context,omitempty"`
+	Profile *BenchProfile `json:"profile,omitempty"`
 }
 
 // BenchProfile is bench --profile: the timed decode's replays, then a
@@ -36,6 +38,7 @@ type ReplayTimes struct {
 	Replays  int     `json:"replays"`
 	Steps    int     `json:"steps,omitempty"` // decode steps per replay (divide by it for per-token figures)
 	EncodeMs float64 `json:"encode_ms"`       // JS: writing inputs, encoding and submitting
+	SubmitMs float64 `json:"submit_ms"`       // of EncodeMs, queue.submit alone (Dawn records the native commands there)
 	WaitMs   float64 `json:"wait_ms"`         // submit to the read-back in JS's hands
 	GPUMs    float64 `json:"gpu_ms"`          // GPU timestamps: first pass begin to last pass end
 	// Ops (ops mode only): GPU time by op kind, most first.
@@ -59,6 +62,10 @@ type BenchOptions struct {
 	Serial                  bool // see GenOptions.Serial
 	Profile                 bool // fill BenchReport.Profile (needs timestamp-query)
 	MaxChunk                int  // prompt rows per step (LoadOptions.MaxChunk; 0 = the default)
+	// Context is the session's positions (0: the prompt, the generated
+	// tokens and a submission's steps; more times a short history in a
+	// long cache, as the extension's reused session runs it).
+	Context int
 	// Sampling of the decoded tokens (zero = greedy); on the GPU either way.
 	Sampling sample.Params
 }

@@ -31,6 +31,12 @@ func Bench(ctx context.Context, src model.Source, o BenchOptions) (*BenchReport,
 	if c := m.Config.ContextLength; c > 0 && length > c {
 		return nil, fmt.Errorf("%d prompt + %d generated tokens exceed the model's context of %d: lower --prompt-tokens or --gen-tokens", o.PromptTokens, o.GenTokens, c)
 	}
+	if o.Context > 0 {
+		if o.Context < length {
+			return nil, fmt.Errorf("a context of %d is shorter than %d prompt + %d generated tokens + %d steps a submission", o.Context, o.PromptTokens, o.GenTokens, o.StepsPerSubmit)
+		}
+		length = o.Context
+	}
 	s, err := m.NewSession(1, length)
 	if err != nil {
 		return nil, err
@@ -52,7 +58,9 @@ func Bench(ctx context.Context, src model.Source, o BenchOptions) (*BenchReport,
 			calls0 = m.JSCalls()
 		}
 	}
-	decode := stepLayout{B: 1, T: 1, R: o.StepsPerSubmit, Sample: true, Draw: draw}
+	// The profile is of the first decode submission's graph (a longer
+	// generation may move on to graphs of longer spans).
+	decode := stepLayout{B: 1, T: 1, R: o.StepsPerSubmit, Sample: true, Draw: draw, Span: s.span(o.PromptTokens + o.StepsPerSubmit)}
 	if err := s.resetProfile(decode, false); err != nil {
 		return nil, err
 	}
@@ -73,6 +81,7 @@ func Bench(ctx context.Context, src model.Source, o BenchOptions) (*BenchReport,
 		DispatchesPerToken: s.DecodeDispatches,
 		Device:             m.Backend.dev.Info.Adapter.Description,
 		Serial:             o.Serial,
+		Context:            o.Context,
 	}
 	if t := o.Sampling.Temperature; t > 0 {
 		// The shortest decimal of the float32 (0.8, not 0.800000011920929).

@@ -63,6 +63,7 @@ func (s *Session) capture(lay stepLayout) (g *graph, err error) {
 		return nil, err
 	}
 	g.rec = newRecording(be, g.arena)
+	g.rec.span = lay.Span
 	saved := be.rec
 	be.rec = g.rec
 	defer func() {

@@ -26,6 +26,10 @@ type stepLayout struct {
 	// Draw picks them with the session's GPU sampler (its sampling
 	// parameters and per-slot histories) instead of argmax; with Sample.
 	Draw bool
+	// Span, when non-zero, is a bound on every row's position that the
+	// graph is recorded for (Session.span): its decode attention splits
+	// that many keys instead of the whole cache.
+	Span int
 }
 
 func (l stepLayout) String() string {
@@ -38,6 +42,9 @@ func (l stepLayout) String() string {
 		if l.Draw {
 			mode = "draw"
 		}
+	}
+	if l.Span > 0 {
+		return fmt.Sprintf("B=%d T=%d R=%d %s span=%d", l.B, l.T, l.R, mode, l.Span)
 	}
 	return fmt.Sprintf("B=%d T=%d R=%d %s", l.B, l.T, l.R, mode)
 }

@@ -237,6 +237,11 @@ func (b *Backend) MatMul(x, w arch.Tensor) arch.Tensor {
 	shape[len(shape)-1] = wt.Out
 	out := b.rec.alloc(shape, "matmul")
 	e := PlanEntry{Layer: b.layer, Op: "matmul", Kernel: "matmul/" + dtypeName(wt.DType), DType: dtypeName(wt.DType), Weight: m.name}
+	if pc := b.rec.fusableCombine(a, rows); pc != nil {
+		d, err := b.matmulKernel(wt.DType).PrepareCombine(*wt, b.rec.fuseCombine(pc), out.binding())
+		b.rec.add(d, err, combinedEntry(e))
+		return out
+	}
 	if q := b.q8Input(a, rows, wt.Out, wt.DType); q != nil {
 		d, err := b.matmulKernel(wt.DType).PrepareQ8In(*wt, q.binding(), out.binding())
 		b.rec.add(d, err, e)
@@ -361,7 +366,7 @@ func (b *Backend) Attention(q, k, v arch.Tensor, cache arch.KV, bt *arch.Batch, 
 	heads := qt.shape[1]
 	out := b.rec.alloc([]int{rows, heads * c.dim}, "attention")
 	s := gpuops.AttnShape{B: bt.B, T: bt.T, Heads: heads, KVHeads: c.heads, HeadDim: c.dim, CacheLen: c.cacheLen,
-		PosOff: pos.off, SlotOff: slots.off, Scale: p.Scale, Softcap: p.Softcap, Window: p.Window}
+		PosOff: pos.off, SlotOff: slots.off, Scale: p.Scale, Softcap: p.Softcap, Window: p.Window, Span: b.rec.span}
 	e := PlanEntry{Layer: b.layer, Op: "attention", Kernel: "attention", DType: b.act}
 	if lr := b.rec.fusableRope(qt, kt, pos, bt, b.attnKernel()); lr != nil {
 		b.rec.fuseRope(lr)
@@ -369,6 +374,9 @@ func (b *Backend) Attention(q, k, v arch.Tensor, cache arch.KV, bt *arch.Batch, 
 	}
 	d, err := b.attnKernel().Prepare(qt.binding(), kt.binding(), vt.binding(), gpuBinding(c.k), gpuBinding(c.v), pos.binding(), out.binding(), s)
 	b.rec.add(d, err, e)
+	if cb, ok := d.Combine(); ok {
+		b.rec.lastCombine = &pendingCombine{item: len(b.rec.items) - 1, out: out, c: cb}
+	}
 	return out
 }
 

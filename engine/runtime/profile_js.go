@@ -76,7 +76,7 @@ func (p *replayProfile) build(be *Backend, g *graph) error {
 	}
 	if p.js, err = jsObject(map[string]any{
 		"qs": safejs.Unsafe(qs), "res": safejs.Unsafe(p.res.Value()), "tsOff": float64(p.tsOff(g.readLen)),
-		"ops": false, "opNs": safejs.Unsafe(opNs), "n": 0, "encodeMs": 0, "waitMs": 0, "gpuNs": 0,
+		"ops": false, "opNs": safejs.Unsafe(opNs), "n": 0, "encodeMs": 0, "submitMs": 0, "waitMs": 0, "gpuNs": 0,
 	}); err != nil {
 		return err
 	}
@@ -91,7 +91,7 @@ func (p *replayProfile) reset(ops bool) error {
 	if ops && 2*len(p.cmds) > maxQueries {
 		return fmt.Errorf("profile: %d dispatches are more than one query set can time one by one", len(p.cmds))
 	}
-	for k, v := range map[string]any{"n": 0, "encodeMs": 0, "waitMs": 0, "gpuNs": 0, "ops": ops} {
+	for k, v := range map[string]any{"n": 0, "encodeMs": 0, "submitMs": 0, "waitMs": 0, "gpuNs": 0, "ops": ops} {
 		if err := p.js.Set(k, v); err != nil {
 			return err
 		}
@@ -118,7 +118,7 @@ func (p *replayProfile) read() (ReplayTimes, error) {
 	if n == 0 {
 		return ReplayTimes{}, nil
 	}
-	t := ReplayTimes{Replays: int(n), EncodeMs: num("encodeMs") / n, WaitMs: num("waitMs") / n, GPUMs: num("gpuNs") / n / 1e6}
+	t := ReplayTimes{Replays: int(n), EncodeMs: num("encodeMs") / n, SubmitMs: num("submitMs") / n, WaitMs: num("waitMs") / n, GPUMs: num("gpuNs") / n / 1e6}
 	ops, _ := p.js.Get("ops")
 	if on, _ := ops.Bool(); !on {
 		return t, nil

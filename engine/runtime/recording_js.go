@@ -20,10 +20,13 @@ type item struct {
 // Read; graph recordings draw outputs from an arena shared by the graphs of
 // one family (their steps run one after another, never at once).
 type recording struct {
-	b        *Backend
-	arena    *arena
-	items    []item
-	run      int // items already submitted
+	b     *Backend
+	arena *arena
+	items []item
+	run   int // items already submitted
+	// span bounds the positions of the recorded step's rows (0: any the
+	// cache holds): see stepLayout.Span.
+	span     int
 	owned    []*gpu.Buffer
 	versions map[*gpu.Buffer]int
 	// ints is the shared input buffer of eager steps (see Backend.Ints),
@@ -46,6 +49,10 @@ type recording struct {
 	// lastRope is the most recent q/k norm + rotation, a fusion candidate
 	// for a decode attention of its outputs that follows it at once.
 	lastRope *pendingRope
+	// lastCombine is the most recent decode attention ending in its
+	// combine pass, a fusion candidate for a GEMV of its output that
+	// follows it at once.
+	lastCombine *pendingCombine
 }
 
 // pendingNorm is a recorded y = norm(x)·w; prepare makes its launch again
@@ -134,7 +141,7 @@ func (r *recording) add(d *gpuops.Dispatch, err error, e PlanEntry) {
 		r.b.fail(fmt.Errorf("%s (layer %d): %w", e.Op, e.Layer, err))
 	}
 	r.lastAdd, r.lastEmbed, r.lastNorm, r.lastResidNorm = nil, nil, nil, nil // another op came between: a later op may not fuse
-	r.lastRope = nil
+	r.lastRope, r.lastCombine = nil, nil
 	e.Precision = r.b.act
 	if r.b.ops.Subgroups && reduces[e.Op] {
 		e.Kernel += "+subgroups" // the device feature the kernel was specialized for
@@ -144,7 +151,7 @@ func (r *recording) add(d *gpuops.Dispatch, err error, e PlanEntry) {
 
 // reduces are the ops whose kernels reduce through subgroups where the
 // device offers them (else through workgroup memory).
-var reduces = map[string]bool{"matmul": true, "matmul×3": true, "matmul+glu": true, "rmsnorm": true, "attention": true, "qk_norm+rope+attention": true, "rope+attention": true, "moe": true,
+var reduces = map[string]bool{"matmul": true, "matmul×3": true, "matmul+glu": true, "rmsnorm": true, "attention": true, "qk_norm+rope+attention": true, "rope+attention": true, "moe": true, "combine+matmul": true,
 	"add+rmsnorm+matmul×3": true, "add+rmsnorm+matmul+glu": true, "rmsnorm+add+rmsnorm+matmul×3": true, "rmsnorm+add+rmsnorm+matmul+glu": true}
 
 // fusableAdd returns the add whose sum x is when it can merge with a norm

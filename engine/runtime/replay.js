@@ -27,7 +27,8 @@
 //
 // prof, when set (doppler bench --profile), holds a timestamp query set
 // (qs, resolved into res and read back after the results at tsOff) and
-// sums: n replays, encodeMs (JS time to encode and submit), waitMs (submit
+// sums: n replays, encodeMs (JS time to encode and submit), submitMs (of
+// it, queue.submit alone: Dawn records the native commands there), waitMs (submit
 // to read-back), gpuNs (first to last timestamp); with prof.ops every
 // dispatch gets its own timed pass and opNs[i] sums command i's GPU time.
 globalThis.dopplerReplay = function (g, seq, chain, ...vals) {
@@ -74,7 +75,9 @@ globalThis.dopplerReplay = function (g, seq, chain, ...vals) {
 			enc.resolveQuerySet(p.qs, 0, nq, p.res, 0);
 			enc.copyBufferToBuffer(p.res, 0, st, p.tsOff, 8 * nq);
 		}
-		q.submit([enc.finish()]);
+		const cb = enc.finish();
+		const tSub = p ? performance.now() : 0;
+		q.submit([cb]);
 		const t1 = p ? performance.now() : 0;
 		const size = p ? p.tsOff + 8 * nq : g.len;
 		st.mapAsync(GPUMapMode.READ, 0, size).then(() => {
@@ -83,6 +86,7 @@ globalThis.dopplerReplay = function (g, seq, chain, ...vals) {
 				const ts = new BigInt64Array(range, p.tsOff, nq);
 				p.n++;
 				p.encodeMs += t1 - t0;
+				p.submitMs += t1 - tSub;
 				p.waitMs += performance.now() - t1;
 				p.gpuNs += Number(ts[nq - 1] - ts[0]);
 				if (p.ops) for (let k = 0; k < nq; k += 2) p.opNs[k / 2] += Number(ts[k + 1] - ts[k]);

@@ -25,6 +25,7 @@ type benchFlags struct {
 	model                   string
 	promptTokens, genTokens int
 	steps, maxChunk         int
+	context                 int
 	temperature             float64
 	backend, precision      string
 	serial, profile         bool
@@ -35,6 +36,7 @@ func defineBenchFlags(fs *flag.FlagSet, f *benchFlags) {
 	fs.IntVar(&f.promptTokens, "prompt-tokens", 512, "prompt length")
 	fs.IntVar(&f.genTokens, "gen-tokens", 128, "tokens to generate")
 	fs.IntVar(&f.steps, "steps-per-submit", runtime.DefaultStepsPerSubmit, "decode steps per GPU submission (webgpu; the extension's default)")
+	fs.IntVar(&f.context, "context", 0, "positions the session holds (webgpu; 0 = prompt + generated tokens): a longer one times a short history in a long cache")
 	fs.IntVar(&f.maxChunk, "max-chunk", 0, "most prompt rows per GPU step (webgpu; 0 = the engine's default, 512)")
 	fs.Float64Var(&f.temperature, "temperature", 0, "sample decoded tokens at this temperature (seed 1, top-k 0 = the 256 best); 0 = greedy")
 	fs.StringVar(&f.backend, "backend", "webgpu", "webgpu or cpu")
@@ -55,6 +57,8 @@ func checkBenchFlags(f *benchFlags, pos []string) error {
 		return usagef("--steps-per-submit must be at least 1")
 	case f.maxChunk < 0:
 		return usagef("--max-chunk must not be negative")
+	case f.context < 0:
+		return usagef("--context must not be negative")
 	case f.temperature < 0:
 		return usagef("--temperature must not be negative")
 	}
@@ -152,12 +156,16 @@ func printBench(w io.Writer, r *runtime.BenchReport) {
 	} else {
 		fmt.Fprintf(w, "decode       %.1f tok/s\n", r.DecodeTokS)
 	}
+	if r.Context > 0 {
+		fmt.Fprintf(w, "context      %d positions\n", r.Context)
+	}
 	if r.GPUBytes > 0 {
 		fmt.Fprintf(w, "GPU memory   %d bytes\n", r.GPUBytes)
 		fmt.Fprintf(w, "per token    %.1f dispatches, %.2f JS calls, %.0f weight bytes\n", r.DispatchesPerToken, r.JSCallsPerToken, r.WeightBytesPerToken)
 	}
 	if p := r.Profile; p != nil {
-		fmt.Fprintf(w, "decode step  %.3f ms GPU, %.3f ms encoding, %.3f ms submit to read-back (%d replays)\n", p.Decode.GPUMs, p.Decode.EncodeMs, p.Decode.WaitMs, p.Decode.Replays)
+		fmt.Fprintf(w, "decode step  %.3f ms GPU, %.3f ms encoding (%.3f of it submitting), %.3f ms submit to read-back (%d replays)\n",
+			p.Decode.GPUMs, p.Decode.EncodeMs, p.Decode.SubmitMs, p.Decode.WaitMs, p.Decode.Replays)
 		fmt.Fprintf(w, "op by op     %.3f ms GPU per step, each dispatch in its own pass:\n", p.Ops.GPUMs)
 		printOps(w, p.Ops.Ops)
 		if p.PrefillRows > 0 {

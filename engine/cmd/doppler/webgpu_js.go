@@ -194,7 +194,7 @@ func gpuBench(args []string, out *output) error {
 	defer done()
 	r, err := runtime.Bench(ctx, src, runtime.BenchOptions{PromptTokens: f.promptTokens, GenTokens: f.genTokens,
 		StepsPerSubmit: f.steps, Precision: f.precision, Serial: f.serial, Profile: f.profile, MaxChunk: f.maxChunk,
-		Sampling: benchSampling(f.temperature)})
+		Context: f.context, Sampling: benchSampling(f.temperature)})
 	if err != nil {
 		return err
 	}
