@@ -5,6 +5,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -327,6 +328,25 @@ func TestPageTextExtraction(t *testing.T) {
 			assert.NotEmpty(t, msg)
 		})
 	}
+}
+
+// Sampled requests carry a fresh seed each (Regenerate then gives another
+// answer); greedy ones none.
+func TestSampledRequestsCarryFreshSeeds(t *testing.T) {
+	b := Start(t, Options{})
+	p := b.MustOpenPage(t, "popup.html?tab=0")
+	opts, err := EvalPage[[]map[string]any](b, p, `import('./ui/common.js').then((c) =>
+		[c.generationOptions({temperature: 0.8}), c.generationOptions({temperature: '0.8'}), c.generationOptions({temperature: 0})])`)
+	require.NoError(t, err)
+	require.Len(t, opts, 3)
+	for _, o := range opts[:2] {
+		seed, ok := o["seed"].(float64)
+		require.True(t, ok, "a sampled request has a seed: %v", o)
+		assert.Equal(t, math.Trunc(seed), seed)
+		assert.GreaterOrEqual(t, seed, 0.0)
+	}
+	assert.NotEqual(t, opts[0]["seed"], opts[1]["seed"], "a fresh seed each request")
+	assert.NotContains(t, opts[2], "seed", "greedy requests need none")
 }
 
 func TestWebGPUUnavailableMessage(t *testing.T) {

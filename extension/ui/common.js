@@ -34,6 +34,10 @@ export async function saveSettings(patch) {
 // generationOptions are the options every task request carries.
 export function generationOptions(s) {
   const o = { temperature: Number(s.temperature) || 0, topP: Number(s.topP) || 1 };
+  // Sampled answers draw from a fresh seed each request (the engine's
+  // default is a fixed one): asking again, or Regenerate, gives another
+  // answer. Greedy answers need none.
+  if (o.temperature > 0) o.seed = crypto.getRandomValues(new Uint32Array(1))[0];
   if (Number(s.maxTokens) > 0) o.maxTokens = Number(s.maxTokens);
   // The engine sizes its context when it loads a model: it reads the
   // setting from chrome.storage.local itself; sending it too lets a worker
