@@ -30,7 +30,7 @@ const NEG: f32 = -3.0e38;
 @group(0) @binding(3) var<storage, read_write> VC: array<ACT4>;
 @group(0) @binding(4) var<storage, read> step: array<i32>;
 @group(0) @binding(5) var<storage, read_write> O: array<ACT>;
-@group(0) @binding(6) var<storage, read_write> Part: array<f32>;
+@group(0) @binding(6) var<storage, read_write> Part: array<vec4<f32>>;
 @group(0) @binding(7) var<storage, read> KN: array<ACT4>;
 @group(0) @binding(8) var<storage, read> VN: array<ACT4>;
 
@@ -189,15 +189,14 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         }
         return;
     }
-    let pb = (rh * P.splits + split) * (hd + 2u);
+    // A split's record (attention_combine.wgsl): (max, sum, 0, 0), then
+    // the accumulator's quads.
+    let pb = (rh * P.splits + split) * (hd4 + 1u);
     if (lid == 0u) {
-        Part[pb] = m;
-        Part[pb + 1u] = l;
+        Part[pb] = vec4<f32>(m, l, 0.0, 0.0);
     }
     if (lid < hd4) {
-        for (var c = 0u; c < 4u; c++) {
-            Part[pb + 2u + 4u * lid + c] = acc[c];
-        }
+        Part[pb + 1u + lid] = acc;
     }
 }
 

@@ -8,7 +8,7 @@ const MAXS: u32 = 256u; // splits whose weights are staged
 const NEG: f32 = -3.0e38;
 
 @group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> Part: array<f32>;
+@group(0) @binding(1) var<storage, read> Part: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> O: array<ACT>;
 
 var<workgroup> wsh: array<f32, MAXS>;
@@ -21,38 +21,44 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     if (rh >= P.rows * P.heads) {
         return;
     }
-    let hd = P.head_dim;
-    let stride = hd + 2u;
+    // A split's record: (max, sum, 0, 0), then head_dim / 4 quads.
+    let hd4 = P.head_dim / 4u;
+    let stride = hd4 + 1u;
     let base = rh * P.splits * stride;
     var mv = NEG;
     for (var s = lid; s < P.splits; s += WG) {
-        mv = max(mv, Part[base + s * stride]);
+        mv = max(mv, Part[base + s * stride].x);
     }
     let m = wg_max(lid, mv);
     var lv = 0.0;
     for (var s = lid; s < P.splits; s += WG) {
-        let e = exp(Part[base + s * stride] - m);
-        lv += Part[base + s * stride + 1u] * e;
+        let ml = Part[base + s * stride].xy;
+        let e = exp(ml.x - m);
+        lv += ml.y * e;
         if (s < MAXS) {
             wsh[s] = e;
         }
     }
     let l = wg_sum(lid, lv); // its barriers publish wsh
-    for (var d = lid; d < hd; d += WG) {
+    // One output dimension per invocation (a head's quads alone would
+    // leave most invocations idle): the four of a quad read its vec4 once.
+    for (var d = lid; d < P.head_dim; d += WG) {
+        let b = base + 1u + d / 4u;
+        let c = d & 3u;
         // Four splits a round into separate sums: their loads are
         // independent, so they are in flight together.
         var a = vec4<f32>(0.0);
         var s = 0u;
         for (; s + 4u <= P.splits; s += 4u) {
-            let b = base + s * stride + 2u + d;
-            let p = vec4<f32>(Part[b], Part[b + stride], Part[b + 2u * stride], Part[b + 3u * stride]);
+            let p = vec4<f32>(Part[b + s * stride][c], Part[b + (s + 1u) * stride][c], Part[b + (s + 2u) * stride][c],
+                              Part[b + (s + 3u) * stride][c]);
             a += p * vec4<f32>(split_weight(s, base, stride, m), split_weight(s + 1u, base, stride, m),
                                split_weight(s + 2u, base, stride, m), split_weight(s + 3u, base, stride, m));
         }
         for (; s < P.splits; s++) {
-            a.x += Part[base + s * stride + 2u + d] * split_weight(s, base, stride, m);
+            a.x += Part[b + s * stride][c] * split_weight(s, base, stride, m);
         }
-        O[rh * hd + d] = ACT((a.x + a.y + a.z + a.w) / l);
+        O[rh * P.head_dim + d] = ACT((a.x + a.y + a.z + a.w) / l);
     }
 }
 
@@ -62,5 +68,5 @@ fn split_weight(s: u32, base: u32, stride: u32, m: f32) -> f32 {
     if (s < MAXS) {
         return wsh[s];
     }
-    return exp(Part[base + s * stride] - m);
+    return exp(Part[base + s * stride].x - m);
 }

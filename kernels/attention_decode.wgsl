@@ -42,7 +42,7 @@ const NEG: f32 = -3.0e38;
 @group(0) @binding(3) var<storage, read_write> VC: array<ACT4>;
 @group(0) @binding(4) var<storage, read> step: array<i32>;
 @group(0) @binding(5) var<storage, read_write> O: array<ACT4>;
-@group(0) @binding(6) var<storage, read_write> Part: array<f32>;
+@group(0) @binding(6) var<storage, read_write> Part: array<vec4<f32>>;
 @group(0) @binding(7) var<storage, read> KN: array<ACT4>;
 @group(0) @binding(8) var<storage, read> VN: array<ACT4>;
 
@@ -216,14 +216,11 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
             if (P.splits == 1u) {
                 O[rh * hd4 + lid] = ACT4(o / l_sh[g]);
             } else {
-                let pb = (rh * P.splits + split) * (hd + 2u);
+                let pb = (rh * P.splits + split) * (hd4 + 1u); // as attention.wgsl's
                 if (lid == 0u) {
-                    Part[pb] = m_sh[g];
-                    Part[pb + 1u] = l_sh[g];
+                    Part[pb] = vec4<f32>(m_sh[g], l_sh[g], 0.0, 0.0);
                 }
-                for (var c = 0u; c < 4u; c++) {
-                    Part[pb + 2u + 4u * lid + c] = o[c];
-                }
+                Part[pb + 1u + lid] = o;
             }
         }
         workgroupBarrier();

@@ -44,7 +44,7 @@ const PS: u32 = WG * QPI + 1u; // part_sh row stride: padded against bank confli
 @group(0) @binding(3) var<storage, read> VC: array<ACT4>;
 @group(0) @binding(4) var<storage, read> step: array<i32>;
 @group(0) @binding(5) var<storage, read_write> O: array<ACT4>;
-@group(0) @binding(6) var<storage, read_write> Part: array<f32>;
+@group(0) @binding(6) var<storage, read_write> Part: array<vec4<f32>>;
 
 var<workgroup> kv_sh: array<vec4<f32>, BC * HD4>;
 var<workgroup> part_sh: array<f32, BC * PS>;
@@ -224,16 +224,12 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
             continue;
         }
         // Part row of (row, head) = qb / HD4 (qb is that row's vec4 j).
-        let pb = ((qb[u] / HD4) * P.splits + split) * (HD + 2u);
+        let pb = ((qb[u] / HD4) * P.splits + split) * (HD4 + 1u); // as attention.wgsl's
         if (j == 0u) {
-            Part[pb] = m[u];
-            Part[pb + 1u] = l[u];
+            Part[pb] = vec4<f32>(m[u], l[u], 0.0, 0.0);
         }
         for (var i = 0u; i < VPM; i++) {
-            let d = pb + 2u + 4u * (j + TQ * i);
-            for (var c = 0u; c < 4u; c++) {
-                Part[d + c] = acc[u * VPM + i][c];
-            }
+            Part[pb + 1u + j + TQ * i] = acc[u * VPM + i];
         }
     }
 }

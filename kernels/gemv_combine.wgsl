@@ -4,7 +4,7 @@
 // and split, from binding 2 in X's place) into the row in workgroup
 // memory, with the combine's roundings, before its dot products (wdot
 // reads it through xv4). The row is P.c_heads × P.c_dim elements.
-@group(0) @binding(2) var<storage, read> Part: array<f32>;
+@group(0) @binding(2) var<storage, read> Part: array<vec4<f32>>;
 
 var<workgroup> cw: array<f32, CMAX>; // each split's weight exp(max_s - max), head-major
 var<workgroup> cl: array<f32, 64>;   // each head's softmax sum
@@ -14,7 +14,7 @@ var<workgroup> cl: array<f32, 64>;   // each head's softmax sum
 fn prologue(lid: u32, g: u32) {
     let hd = P.c_dim;
     let splits = P.c_splits;
-    let stride = hd + 2u;
+    let stride = hd / 4u + 1u; // a split's record: (max, sum, 0, 0), then its quads
     // A run of 32 invocations per head, WG / 32 heads a round: its max and
     // sum are run reductions.
     let j = lid & 31u;
@@ -24,17 +24,17 @@ fn prologue(lid: u32, g: u32) {
         var mv = -3.0e38;
         if (live) {
             for (var s = j; s < splits; s += 32u) {
-                mv = max(mv, Part[(h * splits + s) * stride]);
+                mv = max(mv, Part[(h * splits + s) * stride].x);
             }
         }
         let m = run_max(lid, mv);
         var lv = 0.0;
         if (live) {
             for (var s = j; s < splits; s += 32u) {
-                let b = (h * splits + s) * stride;
-                let e = exp(Part[b] - m);
+                let ml = Part[(h * splits + s) * stride].xy;
+                let e = exp(ml.x - m);
                 cw[h * splits + s] = e;
-                lv += Part[b + 1u] * e;
+                lv += ml.y * e;
             }
         }
         let l = run_sum(lid, lv, 32u);
@@ -50,7 +50,7 @@ fn prologue(lid: u32, g: u32) {
     for (var q = lid; q < nq; q += WG) {
         let h = (4u * q) / hd;
         let d = 4u * q - h * hd;
-        let base = h * splits * stride + 2u + d;
+        let base = h * splits * stride + 1u + d / 4u;
         let wb = h * splits;
         var a0 = vec4<f32>(0.0);
         var a1 = vec4<f32>(0.0);
@@ -58,21 +58,15 @@ fn prologue(lid: u32, g: u32) {
         var a3 = vec4<f32>(0.0);
         var s = 0u;
         for (; s + 4u <= splits; s += 4u) {
-            a0 += part4(base + s * stride) * cw[wb + s];
-            a1 += part4(base + (s + 1u) * stride) * cw[wb + s + 1u];
-            a2 += part4(base + (s + 2u) * stride) * cw[wb + s + 2u];
-            a3 += part4(base + (s + 3u) * stride) * cw[wb + s + 3u];
+            a0 += Part[base + s * stride] * cw[wb + s];
+            a1 += Part[base + (s + 1u) * stride] * cw[wb + s + 1u];
+            a2 += Part[base + (s + 2u) * stride] * cw[wb + s + 2u];
+            a3 += Part[base + (s + 3u) * stride] * cw[wb + s + 3u];
         }
         for (; s < splits; s++) {
-            a0 += part4(base + s * stride) * cw[wb + s];
+            a0 += Part[base + s * stride] * cw[wb + s];
         }
         xs[xs_at(q)] = vec4<f32>(ACT4((a0 + a1 + a2 + a3) / cl[h]));
     }
     workgroupBarrier();
-}
-
-// part4 is four consecutive values of a split's accumulator (a split's
-// stride, head_dim + 2, leaves them unaligned for a vector load).
-fn part4(i: u32) -> vec4<f32> {
-    return vec4<f32>(Part[i], Part[i + 1u], Part[i + 2u], Part[i + 3u]);
 }

@@ -94,9 +94,9 @@ func (a *Attention) prepareGrouped(d *Dispatch, q, k, v, kc, vc, step, out gpu.B
 	p := attnParams{Rows: uint32(rows), T: 1, Heads: uint32(s.Heads), KVHeads: uint32(s.KVHeads),
 		HeadDim: uint32(s.HeadDim), CacheLen: uint32(s.CacheLen), Window: uint32(s.Window), Splits: uint32(splits),
 		SplitLen: uint32(split), PosOff: uint32(s.PosOff), SlotOff: uint32(s.SlotOff), Scale: s.Scale, Softcap: s.Softcap, Fresh: 1}
-	partBytes := uint64(4)
+	partBytes := uint64(16) // unread with one split; one record quad
 	if splits > 1 {
-		partBytes = uint64(4 * rows * s.Heads * splits * (s.HeadDim + 2))
+		partBytes = uint64(4 * rows * s.Heads * splits * (s.HeadDim + 4))
 	}
 	part, err := d.scratch(a.c, "partials", partBytes)
 	if err != nil {

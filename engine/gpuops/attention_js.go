@@ -219,9 +219,9 @@ func (a *Attention) Prepare(q, k, v, kc, vc, step, out gpu.Binding, s AttnShape)
 	if fresh {
 		p.Fresh = 1
 	}
-	partBytes := uint64(4)
+	partBytes := uint64(16) // unread with one split; one record quad
 	if splits > 1 {
-		partBytes = uint64(4 * rows * s.Heads * splits * (s.HeadDim + 2))
+		partBytes = uint64(4 * rows * s.Heads * splits * (s.HeadDim + 4))
 	}
 	part, err := d.scratch(a.c, "partials", partBytes)
 	if err != nil {
@@ -313,9 +313,9 @@ func (a *Attention) prepareTiled(d *Dispatch, q, kc, vc, step, out gpu.Binding, 
 		Window: uint32(s.Window), Blocks: uint32(blocks), Groups: uint32(groups), Splits: uint32(splits), SplitLen: uint32(splitLen),
 		PosOff: uint32(s.PosOff), SlotOff: uint32(s.SlotOff), Scale: s.Scale, Softcap: s.Softcap}
 	rows := s.B * s.T
-	partBytes := uint64(4)
+	partBytes := uint64(16) // unread with one split; one record quad
 	if splits > 1 {
-		partBytes = uint64(4 * rows * s.Heads * splits * (s.HeadDim + 2))
+		partBytes = uint64(4 * rows * s.Heads * splits * (s.HeadDim + 4))
 	}
 	part, err := a.partials(partBytes)
 	if err != nil {

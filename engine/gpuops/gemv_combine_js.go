@@ -22,33 +22,45 @@ type GemvCombine struct {
 // adapter (1: any shape the kernel holds, -1: none; tests and benchmarks).
 var GemvCombineFixed = 0
 
-// gemvCombineMaxWork bounds the values each workgroup of a GEMV that
-// merges the partials reads first (row length × splits): that read is on
-// every workgroup's critical path. On an H100 (GPU time per token, one
-// run), the o projections of gemma-3-270m and gemma-3-1b (rows of 1,024, 21
-// splits) gained or broke even, those of Qwen3-0.6B and gemma-2-2b (rows
-// of 2,048, 21 splits) lost 5–6%; fewer, wider workgroups lost more.
-const gemvCombineMaxWork = 1 << 15
+// gemvCombineMaxMerge bounds the values each workgroup of a GEMV that
+// merges the partials reads first (row length × splits: the merge is on
+// every workgroup's critical path), gemvCombineMaxTraffic those all its
+// workgroups read (each reads every partial). On an H100 (GPU time per
+// token, A/B in one run), the o projections of gemma-3-270m and gemma-3-1b
+// (rows of 1,024, 21 splits, 80 and 144 workgroups) gained 1–10% and
+// Qwen3-0.6B's (2,048, 21 splits, 256 workgroups) broke even, each saving
+// a launch per layer; gemma-2-2b's (576 workgroups) lost 5%. Fewer, wider
+// workgroups (8 or 16 lanes a row) lost more.
+const (
+	gemvCombineMaxMerge   = 1 << 16
+	gemvCombineMaxTraffic = 1 << 24
+)
 
-// gemvCombinePays reports whether merging splits partials into a row of n
-// inside the GEMV costs less than the combine launch it saves.
-func gemvCombinePays(n, splits int) bool { return n*splits <= gemvCombineMaxWork }
+// gemvCombinePays reports whether merging splits partials into a row of
+// w.In elements inside w's GEMV costs less than the combine launch it
+// saves.
+func gemvCombinePays(w Weight, splits int) bool {
+	unit := matmulUnit(w.DType, w.In)
+	groups := int(gemvGroups(w.Out, 1, gemvLanes(w.DType, w.In/unit, w.Out)))
+	merge := w.In * splits
+	return merge <= gemvCombineMaxMerge && groups*merge <= gemvCombineMaxTraffic
+}
 
 // gemvCombineMaxHeads is the most query heads the prologue merges (its
 // per-head sums in workgroup memory).
 const gemvCombineMaxHeads = 64
 
-// GemvCombineFits reports whether a decode GEMV can merge heads × splits
+// GemvCombineFits reports whether w's decode GEMV can merge heads × splits
 // partials of head_dim into its row: on a GPU (a software adapter runs
 // every workgroup's copy of the merge on a few CPU cores), where the merge
-// is short enough to pay (gemvCombineMaxWork), for a row the workgroup
-// holds and split weights that fit beside it in workgroup memory.
-func (c *Context) GemvCombineFits(heads, dim, splits int) bool {
+// pays (gemvCombinePays), for a row the workgroup holds and split weights
+// that fit beside it in workgroup memory.
+func (c *Context) GemvCombineFits(w Weight, heads, dim, splits int) bool {
 	n := heads * dim
 	switch {
-	case GemvCombineFixed < 0, n%4 != 0, dim%4 != 0, n > gemvNormMaxN, heads > gemvCombineMaxHeads, splits < 2:
+	case GemvCombineFixed < 0, n != w.In, n%4 != 0, dim%4 != 0, n > gemvNormMaxN, heads > gemvCombineMaxHeads, splits < 2:
 		return false
-	case GemvCombineFixed == 0 && (!gemvCombinePays(n, splits) || c.Dev.Info.Adapter.IsFallbackAdapter):
+	case GemvCombineFixed == 0 && (!gemvCombinePays(w, splits) || c.Dev.Info.Adapter.IsFallbackAdapter):
 		return false
 	}
 	g := GemvCombine{Heads: heads, HeadDim: dim, Splits: splits}

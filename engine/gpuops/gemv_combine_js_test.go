@@ -60,7 +60,7 @@ func TestGemvCombine(t *testing.T) {
 				cb, ok := d.Combine()
 				require.True(t, ok, label)
 				require.Equal(t, (tc.pos+tc.split)/tc.split, cb.Splits, label)
-				require.True(t, c.GemvCombineFits(cb.Heads, cb.HeadDim, cb.Splits), label)
+				require.True(t, c.GemvCombineFits(w, cb.Heads, cb.HeadDim, cb.Splits), label)
 				want := bufs.actOut(tc.out)
 				g, err := mm.Prepare(w, attn.Binding(), want.Binding(), 1)
 				require.NoError(t, err)
@@ -90,19 +90,23 @@ func TestGemvCombine(t *testing.T) {
 	}
 	// What the kernel cannot hold is refused.
 	c := opsContext(t, variants(t)[0])
-	require.False(t, c.GemvCombineFits(4, 258, 8), "head_dim not quads")
-	require.False(t, c.GemvCombineFits(65, 64, 8), "too many heads")
-	require.False(t, c.GemvCombineFits(32, 256, 8), "too long a row")
-	require.False(t, c.GemvCombineFits(4, 64, 1), "nothing to merge")
+	weight := func(t dtype.DType, in, out int) Weight { return Weight{DType: t, In: in, Out: out} }
+	q4 := func(in, out int) Weight { return weight(dtype.Q4_K, in, out) }
+	require.False(t, c.GemvCombineFits(q4(1032, 8), 4, 258, 8), "head_dim not quads")
+	require.False(t, c.GemvCombineFits(q4(4160, 8), 65, 64, 8), "too many heads")
+	require.False(t, c.GemvCombineFits(q4(8192, 8), 32, 256, 8), "too long a row")
+	require.False(t, c.GemvCombineFits(q4(256, 8), 4, 64, 1), "nothing to merge")
+	require.False(t, c.GemvCombineFits(q4(512, 8), 4, 64, 4), "not the weight's row")
 	GemvCombineFixed = 0
-	require.Equal(t, !c.Dev.Info.Adapter.IsFallbackAdapter, c.GemvCombineFits(4, 256, 20), "GPUs only")
-	// The shapes measured on the H100 at 21 splits: gemma-3-270m's and
-	// gemma-3-1b's o projections gained or broke even, Qwen3-0.6B's and
-	// gemma-2-2b's lost.
-	require.True(t, gemvCombinePays(1024, 21))
-	require.True(t, gemvCombinePays(1024, 32))
-	require.False(t, gemvCombinePays(2048, 21))
-	require.False(t, c.GemvCombineFits(8, 256, 21), "too long a merge")
+	require.Equal(t, !c.Dev.Info.Adapter.IsFallbackAdapter, c.GemvCombineFits(q4(1024, 640), 4, 256, 20), "GPUs only")
+	// The o projections measured on the H100 at 21 splits: gemma-3-270m's,
+	// gemma-3-1b's and Qwen3-0.6B's gained or broke even, gemma-2-2b's
+	// lost; a long cache's many splits make the merge too long.
+	require.True(t, gemvCombinePays(q4(1024, 640), 21))
+	require.True(t, gemvCombinePays(q4(1024, 1152), 21))
+	require.True(t, gemvCombinePays(q4(2048, 1024), 21))
+	require.False(t, gemvCombinePays(q4(2048, 2304), 21))
+	require.False(t, gemvCombinePays(q4(1024, 640), 128))
 	bufs := newBuffers(t, c)
 	r := rand.New(rand.NewPCG(3, 3))
 	w := NewWeight(dtype.Q8_0, 64, 8, bufs.raw(newTestWeight(t, r, dtype.Q8_0, 64, 8).raw))

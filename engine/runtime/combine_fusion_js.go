@@ -17,9 +17,9 @@ type pendingCombine struct {
 
 // fusableCombine returns the attention whose output x is when a GEMV of
 // x's one row can merge its partials: it is the last op recorded and not
-// yet run, x is its output, still current, and the device holds the
-// merge in workgroup memory.
-func (r *recording) fusableCombine(x *Tensor, rows int) *pendingCombine {
+// yet run, x is its output, still current, and w's GEMV can hold the
+// merge and gains by it.
+func (r *recording) fusableCombine(x *Tensor, rows int, w *gpuops.Weight) *pendingCombine {
 	pc := r.lastCombine
 	if pc == nil || rows != 1 || pc.item != len(r.items)-1 || pc.item < r.run {
 		return nil
@@ -27,7 +27,7 @@ func (r *recording) fusableCombine(x *Tensor, rows int) *pendingCombine {
 	if x.buf != pc.out.buf || x.off != pc.out.off || x.ver != pc.out.ver || r.versions[x.buf] != x.ver {
 		return nil
 	}
-	if !r.b.ops.GemvCombineFits(pc.c.Heads, pc.c.HeadDim, pc.c.Splits) {
+	if !r.b.ops.GemvCombineFits(*w, pc.c.Heads, pc.c.HeadDim, pc.c.Splits) {
 		return nil
 	}
 	return pc

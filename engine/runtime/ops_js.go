@@ -237,7 +237,7 @@ func (b *Backend) MatMul(x, w arch.Tensor) arch.Tensor {
 	shape[len(shape)-1] = wt.Out
 	out := b.rec.alloc(shape, "matmul")
 	e := PlanEntry{Layer: b.layer, Op: "matmul", Kernel: "matmul/" + dtypeName(wt.DType), DType: dtypeName(wt.DType), Weight: m.name}
-	if pc := b.rec.fusableCombine(a, rows); pc != nil {
+	if pc := b.rec.fusableCombine(a, rows, wt); pc != nil {
 		d, err := b.matmulKernel(wt.DType).PrepareCombine(*wt, b.rec.fuseCombine(pc), out.binding())
 		b.rec.add(d, err, combinedEntry(e))
 		return out
