@@ -1,5 +1,6 @@
-// Combines the per-split partial softmax results (max, sum, acc[head_dim])
-// of attention.wgsl: one workgroup per (row, head). Each split's weight
+// Combines the per-split partial softmax results of the attention kernels
+// (a split's record: (max, sum, 0, 0), then acc[head_dim] as quads): one
+// workgroup per (row, head). Each split's weight
 // exp(max_s - max) is computed once into workgroup memory, then every
 // invocation sums one output dimension over the splits with independent
 // loads (a decode step waits on this pass: latency matters, not work).

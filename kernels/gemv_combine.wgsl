@@ -1,9 +1,10 @@
 // A decode GEMV of the attention's output fused with the attention's
 // combine pass (attention_combine.wgsl), one launch fewer per layer: every
-// workgroup merges the split partials (max, sum, acc[head_dim] per head
-// and split, from binding 2 in X's place) into the row in workgroup
-// memory, with the combine's roundings, before its dot products (wdot
-// reads it through xv4). The row is P.c_heads × P.c_dim elements.
+// workgroup merges the split partials (per head and split a record of
+// (max, sum, 0, 0) and acc[head_dim] as quads, from binding 2 in X's
+// place) into the row in workgroup memory, with the combine's roundings,
+// before its dot products (wdot reads it through xv4). The row is
+// P.c_heads × P.c_dim elements.
 @group(0) @binding(2) var<storage, read> Part: array<vec4<f32>>;
 
 var<workgroup> cw: array<f32, CMAX>; // each split's weight exp(max_s - max), head-major

@@ -10,9 +10,9 @@ import (
 
 // GemvCombine is the decode attention's combine pass run inside the GEMV
 // that reads the attention's output (kernels/gemv_combine.wgsl), in place
-// of its own launch: Part holds, per head and split, the split's max, sum
-// and accumulator (Attention.PrepareDeferred); the GEMV's input is the
-// merged row of Heads × HeadDim.
+// of its own launch: Part holds, per head and split, the split's record
+// ((max, sum, 0, 0), then its accumulator's quads; Dispatch.Combine names
+// it); the GEMV's input is the merged row of Heads × HeadDim.
 type GemvCombine struct {
 	Part                   gpu.Binding
 	Heads, HeadDim, Splits int

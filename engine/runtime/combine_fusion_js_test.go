@@ -26,27 +26,14 @@ func TestCombineFusion(t *testing.T) {
 				m, err := Load(testCtx(t), openSynth(t, a, "q8_0", 9), LoadOptions{Precision: "f32", Device: sharedDevice(t)})
 				require.NoError(t, err)
 				defer m.Close()
-				prompt := []int32{2, 17, 99, 4, 250, 31}
-				runs := map[bool]fusionRun{}
-				for _, fused := range []bool{false, true} {
-					gpuops.GemvCombineFixed = -1
-					if fused {
-						gpuops.GemvCombineFixed = 1 // lavapipe is a fallback adapter
-					}
-					// 128 positions: several splits for either kernel.
-					runs[fused] = runFusion(t, m, prompt, 128)
-				}
-				plain, fused := runs[false], runs[true]
+				// 128 positions: several splits for either kernel.
+				plain, fused := runFusions(t, m, []int32{2, 17, 99, 4, 250, 31}, 128, &gpuops.GemvCombineFixed)
 				layers := m.Config.Layers
 				assert.Equal(t, plain.launches-layers, fused.launches, "one launch fewer per layer")
 				assert.Equal(t, layers, fused.ops["combine+matmul"])
 				assert.Zero(t, plain.ops["combine+matmul"])
 				assert.Zero(t, fused.prefill["combine+matmul"], "prompt chunks keep the combine pass")
-				require.Len(t, fused.logits, len(plain.logits))
-				for i := range plain.logits {
-					require.InDelta(t, plain.logits[i], fused.logits[i], 1e-4+1e-4*float64(abs32(plain.logits[i])), "logit %d", i)
-				}
-				assert.Equal(t, plain.tokens, fused.tokens)
+				requireSameOutput(t, plain, fused, 1e-4)
 			})
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/doppler-engine/doppler/engine/gpu"
@@ -121,4 +122,28 @@ func runFusion(t *testing.T, m *Model, prompt []int32, length int) fusionRun {
 	require.NoError(t, err)
 	r.tokens = res[0].Tokens
 	return r
+}
+
+// runFusions is runFusion with the fusion a knob (a gpuops ...Fixed
+// variable) turns off (-1) and on (1: lavapipe is a fallback adapter,
+// where the fusions are off by default).
+func runFusions(t *testing.T, m *Model, prompt []int32, length int, knob *int) (plain, fused fusionRun) {
+	t.Helper()
+	*knob = -1
+	plain = runFusion(t, m, prompt, length)
+	*knob = 1
+	fused = runFusion(t, m, prompt, length)
+	return plain, fused
+}
+
+// requireSameOutput checks that a fused plan's logits are the unfused
+// plan's to within tol (relative, with as much absolute), and its greedy
+// tokens the same.
+func requireSameOutput(t *testing.T, plain, fused fusionRun, tol float64) {
+	t.Helper()
+	require.Len(t, fused.logits, len(plain.logits))
+	for i := range plain.logits {
+		require.InDelta(t, plain.logits[i], fused.logits[i], tol+tol*float64(abs32(plain.logits[i])), "logit %d", i)
+	}
+	assert.Equal(t, plain.tokens, fused.tokens)
 }
