@@ -117,6 +117,19 @@ func TestVerifyAndBenchJSON(t *testing.T) {
 	assert.Equal(t, b["dispatches_per_token"].(float64)+2, sb["dispatches_per_token"])
 	assert.Equal(t, b["js_calls_per_token"], sb["js_calls_per_token"])
 	assert.Greater(t, sb["decode_tok_s"], 0.0)
+
+	// A short history in a longer session (the extension's reused one):
+	// its decode graphs are recorded for the positions they reach.
+	var cb map[string]any
+	runJSON(t, &cb, "bench", "--model", m, "--prompt-tokens", "16", "--gen-tokens", "9", "--steps-per-submit", "4", "--precision", "f32",
+		"--context", "512", "--json")
+	assert.Equal(t, 512.0, cb["context"])
+	assert.Equal(t, b["dispatches_per_token"], cb["dispatches_per_token"])
+	assert.Greater(t, cb["decode_tok_s"], 0.0)
+	assert.NotContains(t, b, "context")
+	var stdout, stderr bytes.Buffer
+	require.Equal(t, 1, runMain([]string{"bench", "--model", m, "--prompt-tokens", "16", "--gen-tokens", "9", "--context", "20"}, &stdout, &stderr))
+	assert.Contains(t, stderr.String(), "a context of 20 is shorter than 16 prompt + 9 generated tokens")
 }
 
 func TestVerifyBenchUsage(t *testing.T) {
@@ -126,6 +139,7 @@ func TestVerifyBenchUsage(t *testing.T) {
 		{"bench", "--model", "x.gguf", "--gen-tokens", "1"},
 		{"bench", "--model", "x.gguf", "--max-chunk", "-1"},
 		{"bench", "--model", "x.gguf", "--temperature", "-0.5"},
+		{"bench", "--model", "x.gguf", "--context", "-1"},
 		{"bench"},
 	} {
 		var stdout, stderr bytes.Buffer
