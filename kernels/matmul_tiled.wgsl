@@ -1,33 +1,30 @@
 // Tiled matmul for prefill: y[r, yoff+n] = Σ_k x[r, k]·w[n, k]. A workgroup
-// of 256 invocations computes a TM×TN = 64×64 output tile, each invocation
-// an MR×NR = 4×4 register micro-tile accumulated in f32, stepping over k
-// TK = 32 (one 32-element weight unit) at a time with two barriers per step.
-// Per step the X tile and the decoded weight tile are staged in shared
-// memory as f32, k-major (tile[k][m]), so the inner loop reads two vec4s per
-// k for 16 FMAs. Every weight unit is decoded once per workgroup (so once per
-// 64 activation rows) by one invocation straight into shared memory; the
-// next step's X is read into registers while the current step computes.
+// computes a TM×TN output tile (constants from the Go side, tileShape), each
+// of its WG invocations an MR×NR register micro-tile accumulated in f32,
+// stepping over k TK = 32 (one 32-element weight unit) at a time with two
+// barriers per step. Per step the X tile and the decoded weight tile are
+// staged in shared memory as f32, k-major (tile[k][m]), so the inner loop
+// reads MR/4 + NR/4 vec4s per k for MR·NR FMAs. Every weight unit is
+// decoded once per workgroup (so once per TM activation rows) by one
+// invocation straight into shared memory; the next step's X is read into
+// registers while the current step computes.
 //
-// Measured on an H200 (Dawn/Vulkan, f32), 512 rows: 64×64 with 4×4 beat
-// 4×8 and 8×4 micro-tiles (128 invocations), 8×8 (64), a 128×64 tile
-// (two 16-deep stages per unit) and decoding the next step's weights into
-// registers ahead of time.
-//
-// Shared memory is 2 × 8 KiB, exactly the 16 KiB WebGPU guarantees, so there
-// is no room for padding: instead the vec4 slot of each k row is XOR-swizzled
-// by (k / 4) % 8 (slot). Reads (one k row at a time) stay conflict-free, and
-// the stores, where neighbouring invocations write 4 consecutive k of 4 rows
-// or the same k of 32 consecutive columns, land in 32 distinct banks.
-const TM: u32 = 64u;
-const TN: u32 = 64u;
+// Shared memory is 4·TK·(TM + TN) bytes (16 KiB, WebGPU's guaranteed
+// minimum, for 64×64) with no room for padding: instead the vec4 slot of
+// each k row is XOR-swizzled by (k / 4) % 8 (slot). Reads (one k row at a
+// time) stay conflict-free, and the stores, where neighbouring invocations
+// write 4 consecutive k of 4 rows or the same k of 32 consecutive columns,
+// land in 32 distinct banks.
 const TK: u32 = 32u;
-const MR: u32 = 4u;
-const NR: u32 = 4u;
 const WG: u32 = (TN / NR) * (TM / MR);
+// Quads of columns and of rows between an invocation's quads.
+const QN: u32 = TN / NR;
+const QM: u32 = TM / MR;
 // X runs (4 consecutive k of one row) each invocation stages per step.
 const XRUNS: u32 = TM * TK / (4u * WG);
 // Weight units per tile row per step, units per step, and per invocation
-// (32-element units: only the first TN invocations decode).
+// (32-element units: with fewer units than invocations only the first
+// decode).
 const UPR: u32 = TK / UNIT;
 const UNITS: u32 = TN * UPR;
 const UPI: u32 = (UNITS + WG - 1u) / WG;
@@ -63,6 +60,82 @@ fn x_run(r: u32, k: u32) -> vec4<f32> {
     return v;
 }
 
+// stage_x stores quad i of a step's X tile, v: row i / 8, k 4(i % 8) ..
+// 4(i % 8) + 3 of the step (8 neighbouring quads are 32 consecutive k of
+// a row), into the X tile.
+fn stage_x(i: u32, v: vec4<f32>) {
+    let m = i / 8u;
+    for (var e = 0u; e < 4u; e++) {
+        xs[slot(4u * (i % 8u) + e, m / 4u, TM)][m % 4u] = v[e];
+    }
+}
+
+// fetch_unit decodes weight unit u of the step at k0 into w: column
+// u / UPR, k (u % UPR)·UNIT of the step (a row's units on neighbouring
+// invocations); zeros past the edges.
+fn fetch_unit(u: u32, k0: u32, n0: u32, w: ptr<function, array<f32, UNIT>>) {
+    let kk = (u % UPR) * UNIT;
+    let n = n0 + u / UPR;
+    if (n < P.n && k0 + kk < P.k) {
+        load_unit(P.wbase + n * P.row_bytes, (k0 + kk) / UNIT, w);
+    }
+}
+
+// store_unit stores unit u's values w into the weight tile.
+fn store_unit(u: u32, w: ptr<function, array<f32, UNIT>>) {
+    let c = u / UPR;
+    let kk = (u % UPR) * UNIT;
+    for (var e = 0u; e < UNIT; e++) {
+        ws[slot(kk + e, c / 4u, TN)][c % 4u] = (*w)[e];
+    }
+}
+
+// Invocation (tx, ty) of the TN/NR × TM/MR owns the column
+// quads tx + j·QN (j < NR/4) and the row quads ty + i·QM (i < MR/4). A run
+// of 32 invocations (a subgroup on most GPUs) spans 8 tx by 4 ty, so each
+// of its shared-memory reads touches at most 8 distinct vec4s: one
+// 128-byte wavefront.
+fn tile_tx(lid: u32) -> u32 { return (lid / 32u) % (QN / 8u) * 8u + lid % 8u; }
+
+fn tile_ty(lid: u32) -> u32 { return (lid / 32u) / (QN / 8u) * 4u + (lid % 32u) / 8u; }
+
+// tile_step accumulates one step's TK products from the staged tiles:
+// acc[(4i + e)·NR/4 + j] holds row 4(ty + i·QM) + e, columns
+// 4(tx + j·QN) .. 4(tx + j·QN) + 3.
+fn tile_step(tx: u32, ty: u32, acc: ptr<function, array<vec4<f32>, MR * NR / 4u>>) {
+    for (var kk = 0u; kk < TK; kk++) {
+        var b: array<vec4<f32>, NR / 4u>;
+        for (var j = 0u; j < NR / 4u; j++) {
+            b[j] = ws[slot(kk, tx + j * QN, TN)];
+        }
+        for (var i = 0u; i < MR / 4u; i++) {
+            let a = xs[slot(kk, ty + i * QM, TM)];
+            for (var j = 0u; j < NR / 4u; j++) {
+                (*acc)[(4u * i) * (NR / 4u) + j] += a.x * b[j];
+                (*acc)[(4u * i + 1u) * (NR / 4u) + j] += a.y * b[j];
+                (*acc)[(4u * i + 2u) * (NR / 4u) + j] += a.z * b[j];
+                (*acc)[(4u * i + 3u) * (NR / 4u) + j] += a.w * b[j];
+            }
+        }
+    }
+}
+
+// tile_store writes the invocation's micro-tile of the output tile at
+// (r0, n0), within the matmul's rows and outputs.
+fn tile_store(r0: u32, n0: u32, tx: u32, ty: u32, acc: ptr<function, array<vec4<f32>, MR * NR / 4u>>) {
+    for (var i = 0u; i < MR; i++) {
+        let r = r0 + 4u * (ty + (i / 4u) * QM) + i % 4u;
+        if (r < P.rows) {
+            for (var j = 0u; j < NR; j++) {
+                let n = n0 + 4u * (tx + (j / 4u) * QN) + j % 4u;
+                if (n < P.n) {
+                    Y[r * P.ldy + P.yoff + n] = ACT((*acc)[i * (NR / 4u) + j / 4u][j % 4u]);
+                }
+            }
+        }
+    }
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>,
         @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -73,24 +146,14 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     if (r0 >= P.rows) {
         return;
     }
-    // Invocation (tx, ty) owns columns NR·tx .. NR·tx+NR-1 and rows
-    // MR·ty .. MR·ty+MR-1. A run of 32 invocations (a subgroup on most GPUs)
-    // spans 8 tx by 4 ty, so each of its shared-memory reads touches at
-    // most 8 distinct vec4s: one 128-byte wavefront.
-    let lane = lid % 32u;
-    let tx = (lid / 32u) % (TN / NR / 8u) * 8u + lane % 8u;
-    let ty = (lid / 32u) / (TN / NR / 8u) * 4u + lane / 8u;
-    // acc[i·NR/4 + j] holds row MR·ty+i, columns NR·tx+4j .. NR·tx+4j+3.
+    let tx = tile_tx(lid);
+    let ty = tile_ty(lid);
     var acc: array<vec4<f32>, MR * NR / 4u>;
 
     // X staging: run i covers row (lid + i·WG) / 8, k 4xj .. 4xj+3 of the
     // step, so 8 neighbouring invocations read 32 consecutive elements.
     let xj = lid % 8u;
     var xv: array<vec4<f32>, XRUNS>;
-    // Weight staging: unit u = lid + i·WG is column u / UPR, k (u % UPR)·UNIT
-    // of the step (a row's units on neighbouring invocations); zeros past
-    // the edges.
-    var w: array<f32, UNIT>;
 
     // The first step's X; each step then reads the next one's.
     for (var i = 0u; i < XRUNS; i++) {
@@ -102,25 +165,14 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
 
     for (var k0 = 0u; k0 < P.k; k0 += TK) {
         for (var i = 0u; i < XRUNS; i++) {
-            let m = (lid + i * WG) / 8u;
-            for (var e = 0u; e < 4u; e++) {
-                xs[slot(4u * xj + e, m / 4u, TM)][m % 4u] = xv[i][e];
-            }
+            stage_x(lid + i * WG, xv[i]);
         }
         for (var i = 0u; i < UPI; i++) {
             let u = lid + i * WG;
             if (u < UNITS) {
-                let c = u / UPR;
-                let kk = (u % UPR) * UNIT;
-                let n = n0 + c;
-                if (n < P.n && k0 + kk < P.k) {
-                    load_unit(P.wbase + n * P.row_bytes, (k0 + kk) / UNIT, &w);
-                } else {
-                    w = array<f32, UNIT>();
-                }
-                for (var e = 0u; e < UNIT; e++) {
-                    ws[slot(kk + e, c / 4u, TN)][c % 4u] = w[e];
-                }
+                var w: array<f32, UNIT>;
+                fetch_unit(u, k0, n0, &w);
+                store_unit(u, &w);
             }
         }
         workgroupBarrier();
@@ -135,33 +187,9 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
             }
         }
 
-        for (var kk = 0u; kk < TK; kk++) {
-            var b: array<vec4<f32>, NR / 4u>;
-            for (var j = 0u; j < NR / 4u; j++) {
-                b[j] = ws[slot(kk, (NR / 4u) * tx + j, TN)];
-            }
-            for (var i = 0u; i < MR / 4u; i++) {
-                let a = xs[slot(kk, (MR / 4u) * ty + i, TM)];
-                for (var j = 0u; j < NR / 4u; j++) {
-                    acc[(4u * i) * (NR / 4u) + j] += a.x * b[j];
-                    acc[(4u * i + 1u) * (NR / 4u) + j] += a.y * b[j];
-                    acc[(4u * i + 2u) * (NR / 4u) + j] += a.z * b[j];
-                    acc[(4u * i + 3u) * (NR / 4u) + j] += a.w * b[j];
-                }
-            }
-        }
+        tile_step(tx, ty, &acc);
         workgroupBarrier();
     }
 
-    for (var i = 0u; i < MR; i++) {
-        let r = r0 + MR * ty + i;
-        if (r < P.rows) {
-            for (var j = 0u; j < NR; j++) {
-                let n = n0 + NR * tx + j;
-                if (n < P.n) {
-                    Y[r * P.ldy + P.yoff + n] = ACT(acc[i * (NR / 4u) + j / 4u][j % 4u]);
-                }
-            }
-        }
-    }
+    tile_store(r0, n0, tx, ty, &acc);
 }

@@ -302,3 +302,85 @@ func TestBenchLaunch(t *testing.T) {
 		}
 	})
 }
+
+// benchTiles are the tiles TestBenchTiled times: the kernel's and others
+// of the shapes it runs.
+var benchTiles = []tileShape{tileLarge, tileSmall, {128, 64, 8, 4}, {64, 128, 4, 8}, {64, 64, 8, 8}, {128, 128, 8, 8}}
+
+// holds reports whether the device runs the tile: its workgroup memory
+// and invocations within the device's limits.
+func (c *Context) holds(s tileShape) bool {
+	lim := c.Dev.Info.Limits
+	return uint64(s.shared()) <= lim["maxComputeWorkgroupStorageSize"] &&
+		uint64(s.invocations()) <= lim["maxComputeInvocationsPerWorkgroup"]
+}
+
+// TestBenchTiled times the tiled matmul with each tile on the prefill
+// projections (512 rows) of the bench models, in → out: q, k, o, gate and
+// down of gemma-3-270m, Qwen3-0.6B, gemma-3-1b and gemma-2-2b, per weight
+// type; the last column is the tile tileFor picks.
+func TestBenchTiled(t *testing.T) {
+	defer func(f tileShape) { TiledFixed = f }(TiledFixed)
+	forBenchContexts(t, func(prec Precision, c *Context, timeIt benchTimer) {
+		r := rand.New(rand.NewPCG(3, 4))
+		bufs := newBuffers(t, c)
+		newWeight := benchWeights(r, bufs)
+		const rows = 512
+		models := []struct {
+			name   string
+			shapes [][2]int
+		}{
+			{"gemma3-270m", [][2]int{{640, 1024}, {640, 256}, {1024, 640}, {640, 2048}, {2048, 640}}},
+			{"qwen3-0.6b", [][2]int{{1024, 2048}, {1024, 1024}, {2048, 1024}, {1024, 3072}, {3072, 1024}}},
+			{"gemma3-1b", [][2]int{{1152, 1024}, {1152, 256}, {1024, 1152}, {1152, 6912}, {6912, 1152}}},
+			{"gemma2-2b", [][2]int{{2304, 2048}, {2304, 1024}, {2048, 2304}, {2304, 9216}, {9216, 2304}}},
+		}
+		x := bufs.act(randFloats(r, rows*9216, 1))
+		y := bufs.actOut(rows * 9216)
+		for _, typ := range []dtype.DType{dtype.Q4_K, dtype.Q8_0, dtype.F16} {
+			ms := map[dtype.DType]*MatMul{}
+			for _, wt := range []dtype.DType{typ, dtype.Q5_0} {
+				var err error
+				ms[wt], err = NewMatMul(testCtx(t), c, wt)
+				require.NoError(t, err)
+			}
+			for _, model := range models {
+				total := make([]float64, len(benchTiles)+1)
+				for _, sh := range model.shapes {
+					in, out := sh[0], sh[1]
+					wt := typ
+					if wt == dtype.Q4_K && in%256 != 0 {
+						wt = dtype.Q5_0 // as llama.cpp's q4_k_m files store such rows
+					}
+					w := newWeight(wt, in, out)
+					line := fmt.Sprintf("%v tiled %v %s %dx%dx%d:", prec, wt, model.name, rows, in, out)
+					for i, tile := range append(append([]tileShape{}, benchTiles...), tileShape{}) {
+						if tile != (tileShape{}) && !c.holds(tile) {
+							continue
+						}
+						TiledFixed = tile
+						if tile == (tileShape{}) {
+							tile = tileFor(rows, out)
+						}
+						disp, err := ms[wt].Prepare(w, x.Binding(), y.Binding(), rows)
+						require.NoError(t, err)
+						sec := timeIt("tiled", 50, disp)
+						disp.Release()
+						total[i] += sec
+						line += fmt.Sprintf(" %dx%d/%dx%d %.1f µs %.1f TFLOP/s;", tile.rows, tile.cols, tile.mr, tile.nr,
+							sec*1e6, 2*float64(rows*in*out)/sec/1e12)
+					}
+					t.Log(line)
+				}
+				line := fmt.Sprintf("%v tiled %v %s per layer:", prec, typ, model.name)
+				for i, s := range total {
+					line += fmt.Sprintf(" %.1f µs", s*1e6)
+					if i == len(benchTiles) {
+						line += " (tileFor)"
+					}
+				}
+				t.Log(line)
+			}
+		}
+	})
+}

@@ -35,7 +35,8 @@
 //     RMSNorm.PrepareAdd(a, b, w, out, p): a += b in place, out = norm(a)*w.
 //   - MatMul.Prepare(w Weight{In,Out}, x [rows,In], y [rows,Out], rows):
 //     a GEMV kernel (4 weight rows × 4 activation rows per workgroup) below
-//     TiledMinRows rows, a 32×64-tiled kernel from there (prefill); weights
+//     TiledMinRows rows, a tiled kernel from there (prefill: 64×64 output
+//     tiles, 32×64 where those leave too few workgroups); weights
 //     above c.MaxBinding are split into row chunks automatically.
 //   - Rope.Prepare(x [rows,heads,hd] in place, pos, posOff, rows, heads, hd,
 //     RopeConfig{Neox, Dim, Theta, Factors}).

@@ -11,13 +11,6 @@ import (
 	"github.com/doppler-engine/doppler/engine/gpu"
 )
 
-// Tiled matmul (matmul_tiled.wgsl) output tile, used from TiledMinRows rows:
-// one 256-invocation workgroup per tiledRows×tiledCols outputs.
-const (
-	tiledRows = 64
-	tiledCols = 64
-)
-
 // TiledMinRows is the row count from which MatMul uses the tiled kernel
 // (below it, the GEMV kernel reads each weight once per 4 rows anyway).
 var TiledMinRows = 16
@@ -36,7 +29,7 @@ type MatMul struct {
 // per pipeline).
 func NewMatMul(ctx context.Context, c *Context, t dtype.DType) (*MatMul, error) {
 	m := &MatMul{c: c, t: t, kernels: map[matmulKey]*kernel{}}
-	if _, err := m.kernel(ctx, matmulUnit(t, 4), false, newGemvShape(matmulUnit(t, 4), 1, 1, 1, t), false, nil); err != nil {
+	if _, err := m.kernel(ctx, matmulUnit(t, 4), tileShape{}, newGemvShape(matmulUnit(t, 4), 1, 1, 1, t), false, nil); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -48,15 +41,17 @@ type matmulKey struct {
 	gemv  gemvShape // zero for the tiled kernel
 	q8    bool      // 8-bit activations (Context.Q8Acts)
 	pro   gemvPro   // zero: none
+	tile  tileShape // the tiled kernel's (zero for the GEMV)
 }
 
-func (m *MatMul) kernel(ctx context.Context, unit int, tiled bool, gs gemvShape, q8 bool, cb *GemvCombine) (*kernel, error) {
+func (m *MatMul) kernel(ctx context.Context, unit int, tile tileShape, gs gemvShape, q8 bool, cb *GemvCombine) (*kernel, error) {
+	tiled := tile != tileShape{}
 	if tiled {
 		gs, q8 = gemvShape{}, false
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	key := matmulKey{unit: unit, tiled: tiled, gemv: gs, q8: q8}
+	key := matmulKey{unit: unit, tiled: tiled, gemv: gs, q8: q8, tile: tile}
 	pro := cb.shape()
 	if pro != nil {
 		key.pro = *pro
@@ -68,7 +63,8 @@ func (m *MatMul) kernel(ctx context.Context, unit int, tiled bool, gs gemvShape,
 		consts: gs.consts(), q8: q8, pro: pro}
 	if tiled {
 		// xdot for its XT alias: the tiled kernel reads X as vec4 when the unit allows.
-		sh = shader{kernel: "matmul_tiled", params: matmulParams{}, weight: m.t, hasWeight: true, xdot: true, unit: unit}
+		sh = shader{kernel: "matmul_tiled", params: matmulParams{}, weight: m.t, hasWeight: true, xdot: true, unit: unit,
+			consts: tile.consts()}
 	}
 	k, err := m.c.compile(ctx, sh, gpu.Uniform, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage, gpu.Storage)
 	if err != nil {
@@ -117,7 +113,11 @@ func (m *MatMul) prepare(w Weight, x, y gpu.Binding, rows int, pre bool, cb *Gem
 	}
 	in.q8 = in.q8 && !tiled && cb == nil
 	gs := newGemvShapeQ8(unit, units, w.Out, rows, in.q8, m.t)
-	k, err := m.kernel(context.Background(), unit, tiled, gs, in.q8, cb)
+	var tile tileShape
+	if tiled {
+		tile = tileFor(rows, w.Out)
+	}
+	k, err := m.kernel(context.Background(), unit, tile, gs, in.q8, cb)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +134,7 @@ func (m *MatMul) prepare(w Weight, x, y gpu.Binding, rows int, pre bool, cb *Gem
 		}
 		groups := gemvGroups(ch.rows, rows, gs.lanes)
 		if tiled {
-			groups = uint32(((ch.rows + tiledCols - 1) / tiledCols) * ((rows + tiledRows - 1) / tiledRows))
+			groups = tile.groups(rows, ch.rows)
 		}
 		if err := d.add(k, p, groups, ch.binding, x, y); err != nil {
 			d.Release()
@@ -142,4 +142,59 @@ func (m *MatMul) prepare(w Weight, x, y gpu.Binding, rows int, pre bool, cb *Gem
 		}
 	}
 	return d, nil
+}
+
+// tileShape is the tiled kernel's output tile per workgroup (rows × cols)
+// and each invocation's micro-tile (mr × nr), all multiples of 4; the
+// kernel runs (cols/nr)·(rows/mr) invocations.
+type tileShape struct{ rows, cols, mr, nr int }
+
+// tileK is the tiled kernel's step over k (TK: one 32-element unit).
+const tileK = 32
+
+// The tiles the kernel runs: 64×64 in 256 invocations, and 32×64 in 128
+// for the matmuls that leave the larger one fewer than tileMinGroups
+// workgroups. On an H100 (TestBenchTiled, 512 rows) the small tile took
+// the 256-wide k and v projections of gemma-3-270m and gemma-3-1b from 43
+// to 31 µs and from 75 to 53 µs (Q5_0, Q8_0; F16 level), and lost
+// elsewhere or moved within the noise. Larger tiles and micro-tiles (128×64
+// and 64×128 with 8×4 and 4×8, 128×128 and 64×64 with 8×8) were 1.3–3×
+// slower on every shape, and so were versions with 64 or 128 more
+// invocations that stage the next step into double-buffered tiles while
+// the others compute.
+var (
+	tileLarge     = tileShape{64, 64, 4, 4}
+	tileSmall     = tileShape{32, 64, 4, 4}
+	tileMinGroups = 64
+)
+
+// TiledFixed, when set, is the tile every tiled matmul uses where the
+// device holds it (tests and benchmarks).
+var TiledFixed tileShape
+
+func (s tileShape) invocations() int { return (s.cols / s.nr) * (s.rows / s.mr) }
+
+// shared is the tile's workgroup memory: the X and weight tiles as f32.
+func (s tileShape) shared() int { return 4 * tileK * (s.rows + s.cols) }
+
+// groups is the workgroups of a matmul of rows activation rows and n
+// outputs.
+func (s tileShape) groups(rows, n int) uint32 {
+	return uint32(((n + s.cols - 1) / s.cols) * ((rows + s.rows - 1) / s.rows))
+}
+
+func (s tileShape) consts() map[string]string {
+	return map[string]string{"TM": fmt.Sprintf("%du", s.rows), "TN": fmt.Sprintf("%du", s.cols),
+		"MR": fmt.Sprintf("%du", s.mr), "NR": fmt.Sprintf("%du", s.nr)}
+}
+
+// tileFor is the tile of a matmul of rows activation rows and n outputs.
+func tileFor(rows, n int) tileShape {
+	if TiledFixed != (tileShape{}) {
+		return TiledFixed
+	}
+	if int(tileLarge.groups(rows, n)) < tileMinGroups {
+		return tileSmall
+	}
+	return tileLarge
 }

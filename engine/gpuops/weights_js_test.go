@@ -273,56 +273,72 @@ func TestMatMulChunked(t *testing.T) {
 }
 
 // TestMatMulTiled runs the tiled kernel on shapes with partial tiles in both
-// dimensions (rows past one and two tiledRows, outputs past tiledCols, K not a
-// multiple of the k step), once with workgroups spilling into y (a tiny
-// per-dimension limit, leaving surplus groups), for every weight type with
-// f32 activations and for each unit size (F32 rows of 257: 1, F16 rows of
-// 260: 4, Q4_K: 32) with f16 activations.
+// dimensions (rows past one and two tile heights, outputs past the tile's
+// width, K not a multiple of the k step), once with workgroups spilling
+// into y (a tiny per-dimension limit, leaving surplus groups), for every
+// weight type with f32 activations and for each unit size (F32 rows of
+// 257: 1, F16 rows of 260: 4, Q4_K: 32) with f16 activations; the small
+// tile for those three types and Q8_0.
 func TestMatMulTiled(t *testing.T) {
+	defer func(f tileShape) { TiledFixed = f }(TiledFixed)
 	for vi, v := range variants(t) {
 		if v.subgroups {
 			continue // the tiled kernel has no reduction
 		}
 		c := opsContext(t, v)
-		for _, typ := range allWeightTypes {
-			if vi > 0 && typ != dtype.F32 && typ != dtype.F16 && typ != dtype.Q4_K {
-				continue // the activation type does not meet the weight decoding
+		for ti, tile := range []tileShape{tileLarge, tileSmall} {
+			if !c.holds(tile) {
+				t.Logf("%v: the device does not hold the %dx%d tile", v, tile.rows, tile.cols)
+				continue
 			}
-			m, err := NewMatMul(testCtx(t), c, typ)
-			require.NoError(t, err)
-			in := awkwardIn(typ) // 257 for plain types: unit 1
-			if typ == dtype.F16 {
-				in = 260 // unit 4
-			}
-			for _, tc := range []struct {
-				rows, out int
-				perDim    uint32 // maxComputeWorkgroupsPerDimension override (0: the device's)
-			}{
-				{TiledMinRows, tiledCols, 0},
-				{tiledRows + 3, 2*tiledCols + 5, 0},
-				{2*tiledRows + 1, tiledCols - 1, 0},
-				{tiledRows - 1, 4*tiledCols + 1, 2}, // 5 groups launched as 2×3: one surplus
-			} {
-				r := rand.New(rand.NewPCG(uint64(typ), uint64(tc.rows*tc.out)))
-				w := newTestWeight(t, r, typ, in, tc.out)
-				x := roundAct(v.prec, randFloats(r, tc.rows*in, 1))
-				bufs := newBuffers(t, c)
-				y := bufs.actOut(tc.rows * tc.out)
-				saved := c.maxPerDim
-				if tc.perDim != 0 {
-					c.maxPerDim = tc.perDim
+			TiledFixed = tile
+			for _, typ := range allWeightTypes {
+				if vi > 0 && typ != dtype.F32 && typ != dtype.F16 && typ != dtype.Q4_K {
+					continue // the activation type does not meet the weight decoding
 				}
-				d, err := m.Prepare(NewWeight(typ, in, tc.out, bufs.raw(w.raw)), bufs.act(x).Binding(), y.Binding(), tc.rows)
-				c.maxPerDim = saved
-				require.NoError(t, err)
-				if tc.perDim != 0 {
-					require.Greater(t, d.Steps[0].Y, uint32(1), "dispatch must spill into y")
+				if ti > 0 && typ != dtype.F32 && typ != dtype.F16 && typ != dtype.Q4_K && typ != dtype.Q8_0 {
+					continue
 				}
-				run(t, c, d)
-				want := refMatMul(x, w.deq, tc.rows, in, tc.out)
-				requireClose(t, name(v, " tiled matmul ", typ, " ", tc.rows, "x", in, "x", tc.out), readAct(t, c, y, len(want)), want, tolFor(v.prec, 1e-4))
-				d.Release()
+				testMatMulTiled(t, v, c, typ, tile)
 			}
 		}
+	}
+}
+
+func testMatMulTiled(t *testing.T, v variant, c *Context, typ dtype.DType, tile tileShape) {
+	m, err := NewMatMul(testCtx(t), c, typ)
+	require.NoError(t, err)
+	in := awkwardIn(typ) // 257 for plain types: unit 1
+	if typ == dtype.F16 {
+		in = 260 // unit 4
+	}
+	for _, tc := range []struct {
+		rows, out int
+		perDim    uint32 // maxComputeWorkgroupsPerDimension override (0: the device's)
+	}{
+		{TiledMinRows, tile.cols, 0},
+		{tile.rows + 3, 2*tile.cols + 5, 0},
+		{2*tile.rows + 1, tile.cols - 1, 0},
+		{tile.rows - 1, 4*tile.cols + 1, 2}, // 5 groups launched as 2×3: one surplus
+	} {
+		r := rand.New(rand.NewPCG(uint64(typ), uint64(tc.rows*tc.out)))
+		w := newTestWeight(t, r, typ, in, tc.out)
+		x := roundAct(v.prec, randFloats(r, tc.rows*in, 1))
+		bufs := newBuffers(t, c)
+		y := bufs.actOut(tc.rows * tc.out)
+		saved := c.maxPerDim
+		if tc.perDim != 0 {
+			c.maxPerDim = tc.perDim
+		}
+		d, err := m.Prepare(NewWeight(typ, in, tc.out, bufs.raw(w.raw)), bufs.act(x).Binding(), y.Binding(), tc.rows)
+		c.maxPerDim = saved
+		require.NoError(t, err)
+		if tc.perDim != 0 {
+			require.Greater(t, d.Steps[0].Y, uint32(1), "dispatch must spill into y")
+		}
+		run(t, c, d)
+		want := refMatMul(x, w.deq, tc.rows, in, tc.out)
+		requireClose(t, name(v, " tiled matmul ", tile, " ", typ, " ", tc.rows, "x", in, "x", tc.out), readAct(t, c, y, len(want)), want, tolFor(v.prec, 1e-4))
+		d.Release()
 	}
 }
