@@ -32,6 +32,9 @@ const UPI: u32 = (UNITS + WG - 1u) / WG;
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(2) var<storage, read> X: array<XT>;
 @group(0) @binding(3) var<storage, read_write> Y: array<ACT>;
+// Split k (P.splits > 1): split s of the k steps writes its f32 partials
+// here, [s][row][n], for matmul_splitk.wgsl to add up.
+@group(0) @binding(4) var<storage, read_write> Part: array<f32>;
 
 var<workgroup> xs: array<vec4<f32>, TK * TM / 4u>;
 var<workgroup> ws: array<vec4<f32>, TK * TN / 4u>;
@@ -121,15 +124,21 @@ fn tile_step(tx: u32, ty: u32, acc: ptr<function, array<vec4<f32>, MR * NR / 4u>
 }
 
 // tile_store writes the invocation's micro-tile of the output tile at
-// (r0, n0), within the matmul's rows and outputs.
-fn tile_store(r0: u32, n0: u32, tx: u32, ty: u32, acc: ptr<function, array<vec4<f32>, MR * NR / 4u>>) {
+// (r0, n0), within the matmul's rows and outputs: to Y, or as split
+// split's partials.
+fn tile_store(split: u32, r0: u32, n0: u32, tx: u32, ty: u32, acc: ptr<function, array<vec4<f32>, MR * NR / 4u>>) {
     for (var i = 0u; i < MR; i++) {
         let r = r0 + 4u * (ty + (i / 4u) * QM) + i % 4u;
         if (r < P.rows) {
             for (var j = 0u; j < NR; j++) {
                 let n = n0 + 4u * (tx + (j / 4u) * QN) + j % 4u;
                 if (n < P.n) {
-                    Y[r * P.ldy + P.yoff + n] = ACT((*acc)[i * (NR / 4u) + j / 4u][j % 4u]);
+                    let v = (*acc)[i * (NR / 4u) + j / 4u][j % 4u];
+                    if (P.splits > 1u) {
+                        Part[(split * P.rows + r) * P.n + n] = v;
+                    } else {
+                        Y[r * P.ldy + P.yoff + n] = ACT(v);
+                    }
                 }
             }
         }
@@ -140,12 +149,18 @@ fn tile_store(r0: u32, n0: u32, tx: u32, ty: u32, acc: ptr<function, array<vec4<
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>,
         @builtin(num_workgroups) nwg: vec3<u32>) {
     let g = wid.x + wid.y * nwg.x;
+    // Workgroup g computes split g % P.splits of tile g / P.splits: k in
+    // [kb, ke), a whole number of steps.
+    let split = g % P.splits;
+    let tile = g / P.splits;
     let ntiles = (P.n + TN - 1u) / TN;
-    let n0 = (g % ntiles) * TN;
-    let r0 = (g / ntiles) * TM;
+    let n0 = (tile % ntiles) * TN;
+    let r0 = (tile / ntiles) * TM;
     if (r0 >= P.rows) {
         return;
     }
+    let kb = split * P.kslice;
+    let ke = min(P.k, kb + P.kslice);
     let tx = tile_tx(lid);
     let ty = tile_ty(lid);
     var acc: array<vec4<f32>, MR * NR / 4u>;
@@ -159,11 +174,11 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     for (var i = 0u; i < XRUNS; i++) {
         let r = r0 + (lid + i * WG) / 8u;
         if (r < P.rows) {
-            xv[i] = x_run(r, 4u * xj);
+            xv[i] = x_run(r, kb + 4u * xj);
         }
     }
 
-    for (var k0 = 0u; k0 < P.k; k0 += TK) {
+    for (var k0 = kb; k0 < ke; k0 += TK) {
         for (var i = 0u; i < XRUNS; i++) {
             stage_x(lid + i * WG, xv[i]);
         }
@@ -191,5 +206,5 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         workgroupBarrier();
     }
 
-    tile_store(r0, n0, tx, ty, &acc);
+    tile_store(split, r0, n0, tx, ty, &acc);
 }

@@ -303,9 +303,14 @@ func TestBenchLaunch(t *testing.T) {
 	})
 }
 
-// benchTiles are the tiles TestBenchTiled times: the kernel's and others
-// of the shapes it runs.
-var benchTiles = []tileShape{tileLarge, tileSmall, {128, 64, 8, 4}, {64, 128, 4, 8}, {64, 64, 8, 8}, {128, 128, 8, 8}}
+// benchTiles are the tile and split-k configurations TestBenchTiled times
+// (splits 0: as splitsFor picks); the zero one is the matmul's own choice.
+var benchTiles = []struct {
+	tile   tileShape
+	splits int
+}{
+	{tileLarge, 1}, {tileLarge, 2}, {tileLarge, 4}, {tileLarge, 8}, {tileShape{32, 64, 4, 4}, 1}, {},
+}
 
 // holds reports whether the device runs the tile: its workgroup memory
 // and invocations within the device's limits.
@@ -315,12 +320,12 @@ func (c *Context) holds(s tileShape) bool {
 		uint64(s.invocations()) <= lim["maxComputeInvocationsPerWorkgroup"]
 }
 
-// TestBenchTiled times the tiled matmul with each tile on the prefill
-// projections (512 rows) of the bench models, in → out: q, k, o, gate and
-// down of gemma-3-270m, Qwen3-0.6B, gemma-3-1b and gemma-2-2b, per weight
-// type; the last column is the tile tileFor picks.
+// TestBenchTiled times the tiled matmul in each configuration of
+// benchTiles on the prefill projections (512 rows) of the bench models,
+// in → out: q, k, o, gate and down of gemma-3-270m, Qwen3-0.6B, gemma-3-1b
+// and gemma-2-2b, per weight type; the last column is the matmul's choice.
 func TestBenchTiled(t *testing.T) {
-	defer func(f tileShape) { TiledFixed = f }(TiledFixed)
+	defer func(f tileShape, n int) { TiledFixed, SplitFixed = f, n }(TiledFixed, SplitFixed)
 	forBenchContexts(t, func(prec Precision, c *Context, timeIt benchTimer) {
 		r := rand.New(rand.NewPCG(3, 4))
 		bufs := newBuffers(t, c)
@@ -345,7 +350,7 @@ func TestBenchTiled(t *testing.T) {
 				require.NoError(t, err)
 			}
 			for _, model := range models {
-				total := make([]float64, len(benchTiles)+1)
+				total := make([]float64, len(benchTiles))
 				for _, sh := range model.shapes {
 					in, out := sh[0], sh[1]
 					wt := typ
@@ -354,20 +359,19 @@ func TestBenchTiled(t *testing.T) {
 					}
 					w := newWeight(wt, in, out)
 					line := fmt.Sprintf("%v tiled %v %s %dx%dx%d:", prec, wt, model.name, rows, in, out)
-					for i, tile := range append(append([]tileShape{}, benchTiles...), tileShape{}) {
-						if tile != (tileShape{}) && !c.holds(tile) {
+					for i, bt := range benchTiles {
+						if bt.tile != (tileShape{}) && !c.holds(bt.tile) {
 							continue
 						}
-						TiledFixed = tile
-						if tile == (tileShape{}) {
-							tile = tileFor(rows, out)
-						}
+						TiledFixed, SplitFixed = bt.tile, bt.splits
+						tile := tileFor()
+						splits, _ := splitsFor(in, out)
 						disp, err := ms[wt].Prepare(w, x.Binding(), y.Binding(), rows)
 						require.NoError(t, err)
 						sec := timeIt("tiled", 50, disp)
 						disp.Release()
 						total[i] += sec
-						line += fmt.Sprintf(" %dx%d/%dx%d %.1f µs %.1f TFLOP/s;", tile.rows, tile.cols, tile.mr, tile.nr,
+						line += fmt.Sprintf(" %dx%d/%d %.1f µs %.1f TFLOP/s;", tile.rows, tile.cols, splits,
 							sec*1e6, 2*float64(rows*in*out)/sec/1e12)
 					}
 					t.Log(line)
@@ -375,8 +379,8 @@ func TestBenchTiled(t *testing.T) {
 				line := fmt.Sprintf("%v tiled %v %s per layer:", prec, typ, model.name)
 				for i, s := range total {
 					line += fmt.Sprintf(" %.1f µs", s*1e6)
-					if i == len(benchTiles) {
-						line += " (tileFor)"
+					if i == len(benchTiles)-1 {
+						line += " (chosen)"
 					}
 				}
 				t.Log(line)

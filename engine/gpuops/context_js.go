@@ -27,6 +27,9 @@ type Context struct {
 
 	mu    sync.Mutex
 	pipes map[string]*kernel
+	// parts are the split-k matmuls' partials buffers, the last the
+	// largest (splitPart).
+	parts []*gpu.Buffer
 }
 
 // NewContext prepares ops for dev with activations of precision prec. F16
@@ -178,6 +181,25 @@ func (d *Dispatch) add(k *kernel, params any, groups uint32, bindings ...gpu.Bin
 	x, y := gpu.Grid(groups, 1, k.c.maxPerDim)
 	d.Steps = append(d.Steps, Step{Pipeline: k.pipe, Group: g, X: x, Y: y, Z: 1})
 	return nil
+}
+
+// splitPart is the binding of a buffer of at least size bytes for a split-k
+// matmul's partials. Every matmul of the context shares it (the launches
+// that write and read it run in queue order, one after the other); a
+// larger need gets a new buffer, and dispatches made before keep the old
+// one.
+func (c *Context) splitPart(size uint64) (gpu.Binding, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n := len(c.parts); n > 0 && c.parts[n-1].Size >= size {
+		return c.parts[n-1].Binding(), nil
+	}
+	b, err := c.Dev.CreateBuffer("split-k partials", size, gpu.UsageStorage)
+	if err != nil {
+		return gpu.Binding{}, err
+	}
+	c.parts = append(c.parts, b)
+	return b.Binding(), nil
 }
 
 // scratch makes a storage buffer owned by the dispatch.

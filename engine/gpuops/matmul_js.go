@@ -61,12 +61,13 @@ func (m *MatMul) kernel(ctx context.Context, unit int, tile tileShape, gs gemvSh
 	}
 	sh := shader{kernel: "matmul", params: matmulParams{}, weight: m.t, hasWeight: true, reduce: true, xdot: true, unit: unit,
 		consts: gs.consts(), q8: q8, pro: pro}
+	entries := []gpu.BindingType{gpu.Uniform, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage, gpu.Storage}
 	if tiled {
 		// xdot for its XT alias: the tiled kernel reads X as vec4 when the unit allows.
-		sh = shader{kernel: "matmul_tiled", params: matmulParams{}, weight: m.t, hasWeight: true, xdot: true, unit: unit,
-			consts: tile.consts()}
+		sh = shader{kernel: "matmul_tiled", params: tiledParams{}, weight: m.t, hasWeight: true, xdot: true, unit: unit, consts: tile.consts()}
+		entries = append(entries, gpu.Storage) // split-k partials
 	}
-	k, err := m.c.compile(ctx, sh, gpu.Uniform, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage, gpu.Storage)
+	k, err := m.c.compile(ctx, sh, entries...)
 	if err != nil {
 		return nil, err
 	}
@@ -105,19 +106,17 @@ func (m *MatMul) prepare(w Weight, x, y gpu.Binding, rows int, pre bool, cb *Gem
 		return nil, err
 	}
 	unit := matmulUnit(m.t, w.In)
-	tiled := rows >= TiledMinRows
+	if rows >= TiledMinRows {
+		return m.prepareTiled(w, chunks, unit, x, y, rows)
+	}
 	units := w.In / unit
 	in, err := m.c.q8For(pre, rows, w.In, w.Out, m.t)
 	if err != nil {
 		return nil, err
 	}
-	in.q8 = in.q8 && !tiled && cb == nil
+	in.q8 = in.q8 && cb == nil
 	gs := newGemvShapeQ8(unit, units, w.Out, rows, in.q8, m.t)
-	var tile tileShape
-	if tiled {
-		tile = tileFor(rows, w.Out)
-	}
-	k, err := m.kernel(context.Background(), unit, tile, gs, in.q8, cb)
+	k, err := m.kernel(context.Background(), unit, tileShape{}, gs, in.q8, cb)
 	if err != nil {
 		return nil, err
 	}
@@ -132,16 +131,90 @@ func (m *MatMul) prepare(w Weight, x, y gpu.Binding, rows int, pre bool, cb *Gem
 			RowBytes: uint32(w.RowBytes()), WBase: ch.wbase, LdY: uint32(w.Out), YOff: uint32(ch.rowStart),
 			gemvCombineParams: cb.uniform(),
 		}
-		groups := gemvGroups(ch.rows, rows, gs.lanes)
-		if tiled {
-			groups = tile.groups(rows, ch.rows)
-		}
-		if err := d.add(k, p, groups, ch.binding, x, y); err != nil {
+		if err := d.add(k, p, gemvGroups(ch.rows, rows, gs.lanes), ch.binding, x, y); err != nil {
 			d.Release()
 			return nil, err
 		}
 	}
 	return d, nil
+}
+
+// prepareTiled is prepare for TiledMinRows rows or more: the tiled kernel
+// per weight chunk, each split over k where its tiles are too few
+// (splitsFor), with the launch that adds up the splits after it.
+func (m *MatMul) prepareTiled(w Weight, chunks []chunk, unit int, x, y gpu.Binding, rows int) (*Dispatch, error) {
+	d := &Dispatch{Label: "matmul"}
+	fail := func(err error) (*Dispatch, error) { d.Release(); return nil, err }
+	for _, ch := range chunks {
+		tile := tileFor()
+		k, err := m.kernel(context.Background(), unit, tile, gemvShape{}, false, nil)
+		if err != nil {
+			return fail(err)
+		}
+		groups := tile.groups(rows, ch.rows)
+		splits, slice := splitsFor(w.In, ch.rows)
+		p := tiledParams{
+			K: uint32(w.In), N: uint32(ch.rows), Rows: uint32(rows), RowBytes: uint32(w.RowBytes()), WBase: ch.wbase,
+			LdY: uint32(w.Out), YOff: uint32(ch.rowStart), Splits: uint32(splits), KSlice: uint32(slice),
+		}
+		need := uint64(16) // bound, not written, without splits
+		if splits > 1 {
+			need = uint64(4 * splits * rows * ch.rows)
+		}
+		part, err := m.c.splitPart(need)
+		if err != nil {
+			return fail(err)
+		}
+		if err := d.add(k, p, groups*uint32(splits), ch.binding, x, y, part); err != nil {
+			return fail(err)
+		}
+		if splits > 1 {
+			sum, err := m.c.compile(context.Background(), shader{kernel: "matmul_splitk", params: tiledParams{}},
+				gpu.Uniform, gpu.ReadOnlyStorage, gpu.Storage)
+			if err != nil {
+				return fail(err)
+			}
+			if err := d.add(sum, p, groupsFor(rows*ch.rows), part, y); err != nil {
+				return fail(err)
+			}
+		}
+	}
+	return d, nil
+}
+
+// SplitFixed, when non-zero, is the number of k splits of every tiled
+// matmul (at most one per k step; tests and benchmarks).
+var SplitFixed = 0
+
+// Split k: a tiled matmul over at least as many inputs as outputs splits
+// its k steps into up to splitMax runs of at least splitMinSteps steps, in
+// workgroups of their own; a second launch adds up the partials. On an
+// H100 (TestBenchTiled, 512-row chunks) 4 splits took every such
+// projection of the bench models down, by 13–57% (gemma-3-1b's down
+// projection 6912→1152 642 → 385 µs, gemma-2-2b's 9216→2304 1212 → 919,
+// the 256-output k and v projections 44 → 19), and none went up by more
+// than 2%; projections to more outputs than inputs (gate and up) were
+// 5–17% slower split.
+var (
+	splitMax      = 4
+	splitMinSteps = 4
+)
+
+// splitsFor is the number of k splits of a tiled matmul of rows of k
+// elements to n outputs, and the elements of k each covers (a multiple of
+// the k step).
+func splitsFor(k, n int) (splits, slice int) {
+	steps := (k + tileK - 1) / tileK
+	splits = 1
+	if SplitFixed > 0 {
+		splits = SplitFixed
+	} else if k >= n {
+		for splits < splitMax && steps >= 2*splits*splitMinSteps {
+			splits *= 2
+		}
+	}
+	per := (steps + splits - 1) / splits
+	return (steps + per - 1) / per, per * tileK
 }
 
 // tileShape is the tiled kernel's output tile per workgroup (rows × cols)
@@ -152,21 +225,14 @@ type tileShape struct{ rows, cols, mr, nr int }
 // tileK is the tiled kernel's step over k (TK: one 32-element unit).
 const tileK = 32
 
-// The tiles the kernel runs: 64×64 in 256 invocations, and 32×64 in 128
-// for the matmuls that leave the larger one fewer than tileMinGroups
-// workgroups. On an H100 (TestBenchTiled, 512 rows) the small tile took
-// the 256-wide k and v projections of gemma-3-270m and gemma-3-1b from 43
-// to 31 µs and from 75 to 53 µs (Q5_0, Q8_0; F16 level), and lost
-// elsewhere or moved within the noise. Larger tiles and micro-tiles (128×64
-// and 64×128 with 8×4 and 4×8, 128×128 and 64×64 with 8×8) were 1.3–3×
-// slower on every shape, and so were versions with 64 or 128 more
-// invocations that stage the next step into double-buffered tiles while
-// the others compute.
-var (
-	tileLarge     = tileShape{64, 64, 4, 4}
-	tileSmall     = tileShape{32, 64, 4, 4}
-	tileMinGroups = 64
-)
+// tileLarge is the tiled kernel's tile: 64×64 in 256 invocations. On an
+// H100 (TestBenchTiled, 512 rows) larger tiles and micro-tiles (128×64 and
+// 64×128 with 8×4 and 4×8, 128×128 and 64×64 with 8×8) were 1.3–3× slower
+// on every shape, and so were versions with 64 or 128 more invocations
+// that stage the next step into double-buffered tiles while the others
+// compute. 32×64 tiles took the 256-output k and v projections from 44 to
+// 31 µs, where 4 splits over k take them to 19.
+var tileLarge = tileShape{64, 64, 4, 4}
 
 // TiledFixed, when set, is the tile every tiled matmul uses where the
 // device holds it (tests and benchmarks).
@@ -188,13 +254,10 @@ func (s tileShape) consts() map[string]string {
 		"MR": fmt.Sprintf("%du", s.mr), "NR": fmt.Sprintf("%du", s.nr)}
 }
 
-// tileFor is the tile of a matmul of rows activation rows and n outputs.
-func tileFor(rows, n int) tileShape {
+// tileFor is the tile of a tiled matmul.
+func tileFor() tileShape {
 	if TiledFixed != (tileShape{}) {
 		return TiledFixed
-	}
-	if int(tileLarge.groups(rows, n)) < tileMinGroups {
-		return tileSmall
 	}
 	return tileLarge
 }

@@ -200,3 +200,16 @@ type moeCombineParams struct {
 	Hidden uint32 `wgsl:"hidden"`
 	Used   uint32 `wgsl:"used"`
 }
+
+// tiledParams are matmul_tiled.wgsl's and matmul_splitk.wgsl's.
+type tiledParams struct {
+	K        uint32 `wgsl:"k"`
+	N        uint32 `wgsl:"n"`
+	Rows     uint32 `wgsl:"rows"`
+	RowBytes uint32 `wgsl:"row_bytes"`
+	WBase    uint32 `wgsl:"wbase"`
+	LdY      uint32 `wgsl:"ldy"`
+	YOff     uint32 `wgsl:"yoff"`
+	Splits   uint32 `wgsl:"splits"`
+	KSlice   uint32 `wgsl:"kslice"`
+}

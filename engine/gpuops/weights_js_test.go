@@ -277,16 +277,17 @@ func TestMatMulChunked(t *testing.T) {
 // width, K not a multiple of the k step), once with workgroups spilling
 // into y (a tiny per-dimension limit, leaving surplus groups), for every
 // weight type with f32 activations and for each unit size (F32 rows of
-// 257: 1, F16 rows of 260: 4, Q4_K: 32) with f16 activations; the small
-// tile for those three types and Q8_0.
+// 257: 1, F16 rows of 260: 4, Q4_K: 32) with f16 activations, with k split
+// as splitsFor picks and in 3 uneven splits; a 32×64 tile (benchmarks
+// time it) for those three types and Q8_0.
 func TestMatMulTiled(t *testing.T) {
-	defer func(f tileShape) { TiledFixed = f }(TiledFixed)
+	defer func(f tileShape, n int) { TiledFixed, SplitFixed = f, n }(TiledFixed, SplitFixed)
 	for vi, v := range variants(t) {
 		if v.subgroups {
 			continue // the tiled kernel has no reduction
 		}
 		c := opsContext(t, v)
-		for ti, tile := range []tileShape{tileLarge, tileSmall} {
+		for ti, tile := range []tileShape{tileLarge, {32, 64, 4, 4}} {
 			if !c.holds(tile) {
 				t.Logf("%v: the device does not hold the %dx%d tile", v, tile.rows, tile.cols)
 				continue
@@ -299,13 +300,19 @@ func TestMatMulTiled(t *testing.T) {
 				if ti > 0 && typ != dtype.F32 && typ != dtype.F16 && typ != dtype.Q4_K && typ != dtype.Q8_0 {
 					continue
 				}
-				testMatMulTiled(t, v, c, typ, tile)
+				testMatMulTiled(t, v, c, typ, tile, 0)
+				if ti == 0 && vi == 0 {
+					testMatMulTiled(t, v, c, typ, tile, 3) // k in 3 splits, the last shorter
+				}
 			}
 		}
 	}
 }
 
-func testMatMulTiled(t *testing.T, v variant, c *Context, typ dtype.DType, tile tileShape) {
+// testMatMulTiled runs the shapes of TestMatMulTiled with k in splits
+// splits (0: as splitsFor picks).
+func testMatMulTiled(t *testing.T, v variant, c *Context, typ dtype.DType, tile tileShape, splits int) {
+	SplitFixed = splits
 	m, err := NewMatMul(testCtx(t), c, typ)
 	require.NoError(t, err)
 	in := awkwardIn(typ) // 257 for plain types: unit 1
@@ -336,9 +343,12 @@ func testMatMulTiled(t *testing.T, v variant, c *Context, typ dtype.DType, tile 
 		if tc.perDim != 0 {
 			require.Greater(t, d.Steps[0].Y, uint32(1), "dispatch must spill into y")
 		}
+		if splits > 1 {
+			require.Len(t, d.Steps, 2, "split k: the tiled launch, then the sum")
+		}
 		run(t, c, d)
 		want := refMatMul(x, w.deq, tc.rows, in, tc.out)
-		requireClose(t, name(v, " tiled matmul ", tile, " ", typ, " ", tc.rows, "x", in, "x", tc.out), readAct(t, c, y, len(want)), want, tolFor(v.prec, 1e-4))
+		requireClose(t, name(v, " tiled matmul ", tile, " splits ", splits, " ", typ, " ", tc.rows, "x", in, "x", tc.out), readAct(t, c, y, len(want)), want, tolFor(v.prec, 1e-4))
 		d.Release()
 	}
 }
