@@ -253,7 +253,7 @@ func TestMatMulChunked(t *testing.T) {
 		r := rand.New(rand.NewPCG(5, uint64(typ)))
 		in, out, rows := awkwardIn(typ), 41, 5
 		if typ == dtype.Q4_K {
-			rows = 33 // tiled kernel
+			rows = 33 // tiled kernel, k split (512 ≥ a chunk's outputs)
 		}
 		w := newTestWeight(t, r, typ, in, out)
 		x := roundAct(v.prec, randFloats(r, rows*in, 1))
@@ -265,6 +265,9 @@ func TestMatMulChunked(t *testing.T) {
 		require.GreaterOrEqual(t, len(chunks), 3)
 		d, err := m.Prepare(wt, bufs.act(x).Binding(), y.Binding(), rows)
 		require.NoError(t, err)
+		if typ == dtype.Q4_K {
+			require.Len(t, d.Steps, 2*len(chunks), "each chunk split over k, then summed")
+		}
 		run(t, c, d)
 		want := refMatMul(x, w.deq, rows, in, out)
 		requireClose(t, name(typ, " chunked matmul"), readAct(t, c, y, len(want)), want, tolFor(v.prec, 1e-4))
