@@ -36,8 +36,9 @@
 //   - MatMul.Prepare(w Weight{In,Out}, x [rows,In], y [rows,Out], rows):
 //     a GEMV kernel (4 weight rows × 4 activation rows per workgroup) below
 //     TiledMinRows rows, a tiled kernel from there (prefill: 64×64 output
-//     tiles, 32×64 where those leave too few workgroups); weights
-//     above c.MaxBinding are split into row chunks automatically.
+//     tiles; projections to at most as many outputs as inputs split their
+//     k steps over 4 workgroups and add the partials in a second launch);
+//     weights above c.MaxBinding are split into row chunks automatically.
 //   - Rope.Prepare(x [rows,heads,hd] in place, pos, posOff, rows, heads, hd,
 //     RopeConfig{Neox, Dim, Theta, Factors}).
 //   - Attention.Prepare(q, k, v, kc, vc, step, out [rows, heads*hd],

@@ -36,12 +36,11 @@ func NewMatMul(ctx context.Context, c *Context, t dtype.DType) (*MatMul, error) 
 }
 
 type matmulKey struct {
-	unit  int
-	tiled bool
-	gemv  gemvShape // zero for the tiled kernel
-	q8    bool      // 8-bit activations (Context.Q8Acts)
-	pro   gemvPro   // zero: none
-	tile  tileShape // the tiled kernel's (zero for the GEMV)
+	unit int
+	gemv gemvShape // zero for the tiled kernel
+	q8   bool      // 8-bit activations (Context.Q8Acts)
+	pro  gemvPro   // zero: none
+	tile tileShape // the tiled kernel's (zero for the GEMV)
 }
 
 func (m *MatMul) kernel(ctx context.Context, unit int, tile tileShape, gs gemvShape, q8 bool, cb *GemvCombine) (*kernel, error) {
@@ -51,7 +50,7 @@ func (m *MatMul) kernel(ctx context.Context, unit int, tile tileShape, gs gemvSh
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	key := matmulKey{unit: unit, tiled: tiled, gemv: gs, q8: q8, tile: tile}
+	key := matmulKey{unit: unit, gemv: gs, q8: q8, tile: tile}
 	pro := cb.shape()
 	if pro != nil {
 		key.pro = *pro
