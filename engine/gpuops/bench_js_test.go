@@ -313,11 +313,14 @@ var benchTiles = []struct {
 }
 
 // holds reports whether the device runs the tile: its workgroup memory
-// and invocations within the device's limits.
+// (the X and weight tiles as f32) and invocations within the device's
+// limits. The kernel's own 64×64 tile fits WebGPU's defaults.
 func (c *Context) holds(s tileShape) bool {
 	lim := c.Dev.Info.Limits
-	return uint64(s.shared()) <= lim["maxComputeWorkgroupStorageSize"] &&
-		uint64(s.invocations()) <= lim["maxComputeInvocationsPerWorkgroup"]
+	shared := 4 * tileK * (s.rows + s.cols)
+	invocations := (s.cols / s.nr) * (s.rows / s.mr)
+	return uint64(shared) <= lim["maxComputeWorkgroupStorageSize"] &&
+		uint64(invocations) <= lim["maxComputeInvocationsPerWorkgroup"]
 }
 
 // TestBenchTiled times the tiled matmul in each configuration of

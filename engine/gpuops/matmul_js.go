@@ -237,11 +237,6 @@ var tileLarge = tileShape{64, 64, 4, 4}
 // device holds it (tests and benchmarks).
 var TiledFixed tileShape
 
-func (s tileShape) invocations() int { return (s.cols / s.nr) * (s.rows / s.mr) }
-
-// shared is the tile's workgroup memory: the X and weight tiles as f32.
-func (s tileShape) shared() int { return 4 * tileK * (s.rows + s.cols) }
-
 // groups is the workgroups of a matmul of rows activation rows and n
 // outputs.
 func (s tileShape) groups(rows, n int) uint32 {
