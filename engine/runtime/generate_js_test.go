@@ -121,6 +121,28 @@ func TestPipelinedEqualsSerial(t *testing.T) {
 	assert.Equal(t, sample.Argmax(logits[0]), cpuGreedy(t, next, 1)[0])
 }
 
+// A prompt fed in chunks, every chunk but the last submitted before the one
+// ahead of it is read back, gives llama.cpp's greedy continuation: chunks of
+// one graph back to back (the last one too), and a shorter last chunk on a
+// graph of its own. A second request on the session (a new sequence) replays
+// the same graphs.
+func TestChunkedPrefillPipelined(t *testing.T) {
+	for _, chunk := range []int{2, 3, 4} {
+		m, err := Load(testCtx(t), openStories(t), LoadOptions{Precision: "f32", Device: sharedDevice(t), MaxChunk: chunk})
+		require.NoError(t, err)
+		s, err := m.NewSession(1, 64)
+		require.NoError(t, err)
+		for _, fed := range []int{5, 7} { // prompts of 10 and 12 tokens
+			prompt := append(append([]int32(nil), storiesPrompt...), storiesGreedy[:fed]...)
+			res, err := s.Generate(testCtx(t), [][]int32{prompt}, GenOptions{MaxTokens: 8, StepsPerSubmit: 4})
+			require.NoError(t, err)
+			assert.Equal(t, storiesGreedy[fed:fed+8], res[0].Tokens, "chunks of %d, prompt of %d", chunk, len(prompt))
+		}
+		s.Close()
+		m.Close()
+	}
+}
+
 // Four prompts decoded together give the tokens each gives alone.
 func TestSeveralSequences(t *testing.T) {
 	prompts := [][]int32{

@@ -398,15 +398,40 @@ func (s *Session) Generate(ctx context.Context, prompts [][]int32, o GenOptions)
 // chunks and returns the token that follows each, picked on the GPU: argmax,
 // or (draw) by the session's sampler, whose histories of slots start as the
 // prompts.
+//
+// Only the last chunk's token is used, so the chunks before it are submitted
+// without waiting for their read-back: the host encodes a chunk while the GPU
+// runs the one before (a graph keeps at most two replays in flight, see
+// graph.start). Replays in flight are read back before the next chunk needs
+// another graph (a graph's capture may release an older one) and before
+// prefill returns.
 func (s *Session) prefill(ctx context.Context, slots []int, prompts [][]int32, draw bool) ([]int32, error) {
 	B, n := len(slots), len(prompts[slots[0]])
 	// MaxChunk rows per step in all: a batch of prompts shares them (the
 	// activations of a step grow with its rows).
 	chunk := max(1, s.m.Backend.opts.MaxChunk/B)
 	out := make([]int32, B)
+	var flying *graph // the graph whose replays up to flySeq may be unread
+	flySeq := 0
+	land := func() error {
+		g := flying
+		flying = nil
+		for g != nil && g.seen < flySeq {
+			if _, err := g.finish(ctx, s.m.Backend, g.seen+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	for start := 0; start < n; start += chunk {
 		t := min(n, start+chunk) - start
+		last := start+chunk >= n
 		lay := stepLayout{B: B, T: t, R: 1, Sample: true, Draw: draw}
+		if flying != nil && flying.lay != lay {
+			if err := land(); err != nil {
+				return nil, err
+			}
+		}
 		g, err := s.graph(lay)
 		if err != nil {
 			return nil, err
@@ -427,16 +452,28 @@ func (s *Session) prefill(ctx context.Context, slots []int, prompts [][]int32, d
 				}
 			}
 		}
-		raw, err := g.run(ctx, s.m.Backend, ids, begin, slots)
+		seq, raw, err := g.start(ctx, s.m.Backend, ids, begin, slots, false)
 		if err != nil {
 			return nil, err
 		}
 		for _, b := range slots {
 			s.next[b] += t
 		}
-		if start+chunk >= n {
-			copy(out, g.tokens(raw)[0])
+		if raw == nil && !last { // a replay in flight (a graph's first run completes in start)
+			flying, flySeq = g, seq
 		}
+		if !last {
+			continue
+		}
+		if err := land(); err != nil {
+			return nil, err
+		}
+		if raw == nil {
+			if raw, err = g.finish(ctx, s.m.Backend, seq); err != nil {
+				return nil, err
+			}
+		}
+		copy(out, g.tokens(raw)[0])
 	}
 	return out, nil
 }
