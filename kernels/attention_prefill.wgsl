@@ -27,8 +27,8 @@
 // to O; with several, each writes (max, sum, acc[head_dim]) to Part in
 // attention_combine.wgsl's layout.
 //
-// Workgroup memory (kv_sh, part_sh) stays within WebGPU's guaranteed
-// 16 KiB: Go picks BC for it. No subgroup operations: one source serves
+// Workgroup memory (kv_sh, part_sh) stays within a budget under WebGPU's
+// guaranteed 16 KiB (gpuops.prefillShared): Go picks BC for it. No subgroup operations: one source serves
 // devices with and without the feature.
 //
 // Constants from Go: HD4 (head_dim / 4), TQ, VPM (HD4 / TQ), QPI, WG, BR

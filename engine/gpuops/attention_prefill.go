@@ -6,9 +6,15 @@ import "fmt"
 // (kernels/attention_prefill.wgsl), a function of head_dim (and of the
 // variables below).
 const (
-	// prefillShared is WebGPU's guaranteed maxComputeWorkgroupStorageSize
-	// (SwiftShader and lavapipe in CI give no more).
-	prefillShared = 16 << 10
+	// prefillShared is the workgroup memory a block's tiles may take: BC
+	// follows from it. WebGPU guarantees 16 KiB (SwiftShader and lavapipe in
+	// CI give no more), but fewer keys per tile ran faster on the H200: more
+	// workgroups share an SM. Chunks of 512 rows (TestBenchAttention-style
+	// sweep, same run): head_dim 128 (16/8 heads, 1,536 keys before) 0.960
+	// ms at 16 KiB (15 keys a tile), 0.795 at 12 (11), 0.839 at 8 (7); head_dim
+	// 256 (4/1 heads) 0.566 at 16 KiB (10 keys), 0.458 at 12 (7), 0.482 at 8
+	// (5); 32 and 48 KiB ran twice as slow.
+	prefillShared = 12 << 10
 	// prefillMaxBC caps the keys per tile.
 	prefillMaxBC = 32
 )
