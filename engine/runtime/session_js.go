@@ -310,7 +310,8 @@ type Result struct {
 // Generate prefills each prompt into its own slot (0..len(prompts)-1), then
 // decodes all of them together, one row per sequence per step, until each
 // stops or has MaxTokens tokens. Each sequence gets the tokens it would get
-// alone: rows never see each other's cache slots.
+// alone: rows never see each other's cache slots. A slot starts afresh (the
+// prompt at position 0), whatever an earlier request left in it.
 func (s *Session) Generate(ctx context.Context, prompts [][]int32, o GenOptions) ([]Result, error) {
 	B := len(prompts)
 	switch {
