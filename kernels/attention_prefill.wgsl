@@ -28,8 +28,8 @@
 // attention_combine.wgsl's layout.
 //
 // Workgroup memory (kv_sh, part_sh) stays within a budget under WebGPU's
-// guaranteed 16 KiB (gpuops.prefillShared): Go picks BC for it. No subgroup operations: one source serves
-// devices with and without the feature.
+// guaranteed 16 KiB (gpuops.prefillShared): Go picks BC for it. No subgroup
+// operations: one source serves devices with and without the feature.
 //
 // Constants from Go: HD4 (head_dim / 4), TQ, VPM (HD4 / TQ), QPI, WG, BR
 // (WG / TQ * QPI), BC.

@@ -443,7 +443,7 @@ func (s *Session) prefill(ctx context.Context, slots []int, prompts [][]int32, d
 			ids = append(ids, prompts[b][start:start+t]...)
 			begin[i] = s.next[b]
 		}
-		if draw && start+chunk >= n {
+		if draw && last {
 			// Every chunk's graph samples its last rows, but only the last
 			// chunk's token counts: the histories are set right before it
 			// (earlier chunks' draws appended to stale ones).
