@@ -13,6 +13,6 @@ fn norm_q8(lid: u32, base: u32) {
         let live = j < nq;
         let e = base + 4u * min(j, nq - 1u);
         let v = vec4<f32>(f32(Out[e]), f32(Out[e + 1u]), f32(Out[e + 2u]), f32(Out[e + 3u]));
-        q8_quad(lid, j, select(vec4<f32>(0.0), v, live), live, P.n);
+        q8_quad(lid, j, select(vec4<f32>(0.0), v, live), live, P.n, 0u);
     }
 }

@@ -8,10 +8,11 @@ var<workgroup> q8_sum: array<f32, 256>;
 var<workgroup> q8_int: array<i32, 256>;
 
 // q8_quad stores quad j of the row (elements 4j..4j+3: v; live is false
-// past the row's end), invocation lid's: a block's 8 quads are those of 8
-// neighbouring invocations (lid ≡ j mod 8). Every invocation of the
-// workgroup calls it (it synchronizes), and may again after it returns.
-fn q8_quad(lid: u32, j: u32, v: vec4<f32>, live: bool, n: u32) {
+// past the row's end), invocation lid's, into the row's words from QO[base]
+// on: a block's 8 quads are those of 8 neighbouring invocations (lid ≡ j
+// mod 8). Every invocation of the workgroup calls it (it synchronizes), and
+// may again after it returns.
+fn q8_quad(lid: u32, j: u32, v: vec4<f32>, live: bool, n: u32, base: u32) {
     let a = abs(v);
     q8_max[lid] = max(max(a.x, a.y), max(a.z, a.w));
     q8_sum[lid] = v.x + v.y + v.z + v.w;
@@ -30,13 +31,13 @@ fn q8_quad(lid: u32, j: u32, v: vec4<f32>, live: bool, n: u32) {
     let nq = n / 4u;
     if (live) {
         let u = vec4<u32>(q) & vec4<u32>(0xffu);
-        QO[j] = u.x | (u.y << 8u) | (u.z << 16u) | (u.w << 24u);
+        QO[base + j] = u.x | (u.y << 8u) | (u.z << 16u) | (u.w << 24u);
         if ((lid & 7u) == 0u) {
-            QO[nq + 2u * (j >> 3u)] = bitcast<u32>(d);
-            QO[nq + 2u * (j >> 3u) + 1u] = bitcast<u32>(s);
+            QO[base + nq + 2u * (j >> 3u)] = bitcast<u32>(d);
+            QO[base + nq + 2u * (j >> 3u) + 1u] = bitcast<u32>(s);
         }
         if ((lid & 3u) == 0u) {
-            QO[nq + nq / 4u + (j >> 2u)] = bitcast<u32>(q8_int[lid] + q8_int[lid + 1u] + q8_int[lid + 2u] + q8_int[lid + 3u]);
+            QO[base + nq + nq / 4u + (j >> 2u)] = bitcast<u32>(q8_int[lid] + q8_int[lid + 1u] + q8_int[lid + 2u] + q8_int[lid + 3u]);
         }
     }
     workgroupBarrier(); // the arrays are refilled by the next call

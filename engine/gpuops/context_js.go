@@ -27,9 +27,10 @@ type Context struct {
 
 	mu    sync.Mutex
 	pipes map[string]*kernel
-	// parts are the split-k matmuls' partials buffers, the last the
-	// largest (splitPart).
-	parts []*gpu.Buffer
+	// parts are the split-k matmuls' partials buffers, q8rows the integer
+	// tiled matmuls' 8-bit activations; the last of each the largest
+	// (pooled).
+	parts, q8rows []*gpu.Buffer
 }
 
 // NewContext prepares ops for dev with activations of precision prec. F16
@@ -183,22 +184,23 @@ func (d *Dispatch) add(k *kernel, params any, groups uint32, bindings ...gpu.Bin
 	return nil
 }
 
-// splitPart is the binding of a buffer of at least size bytes for a split-k
-// matmul's partials. Every matmul of the context shares it (the launches
-// that write and read it run in queue order, one after the other); a
-// larger need gets a new buffer, and dispatches made before keep the old
-// one.
-func (c *Context) splitPart(size uint64) (gpu.Binding, error) {
+// pooled is the binding of a buffer of at least size bytes from pool, for
+// what one launch writes and the next reads (a split-k matmul's partials,
+// a tiled matmul's 8-bit activations). Every matmul of the context shares
+// it (the launches that write and read it run in queue order, one after
+// the other); a larger need gets a new buffer, and dispatches made before
+// keep the old one.
+func (c *Context) pooled(pool *[]*gpu.Buffer, label string, size uint64) (gpu.Binding, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if n := len(c.parts); n > 0 && c.parts[n-1].Size >= size {
-		return c.parts[n-1].Binding(), nil
+	if n := len(*pool); n > 0 && (*pool)[n-1].Size >= size {
+		return (*pool)[n-1].Binding(), nil
 	}
-	b, err := c.Dev.CreateBuffer("split-k partials", size, gpu.UsageStorage)
+	b, err := c.Dev.CreateBuffer(label, size, gpu.UsageStorage)
 	if err != nil {
 		return gpu.Binding{}, err
 	}
-	c.parts = append(c.parts, b)
+	*pool = append(*pool, b)
 	return b.Binding(), nil
 }
 

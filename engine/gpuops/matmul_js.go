@@ -46,7 +46,7 @@ type matmulKey struct {
 func (m *MatMul) kernel(ctx context.Context, unit int, tile tileShape, gs gemvShape, q8 bool, cb *GemvCombine) (*kernel, error) {
 	tiled := tile != tileShape{}
 	if tiled {
-		gs, q8 = gemvShape{}, false
+		gs = gemvShape{}
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -64,6 +64,16 @@ func (m *MatMul) kernel(ctx context.Context, unit int, tile tileShape, gs gemvSh
 	if tiled {
 		// xdot for its XT alias: the tiled kernel reads X as vec4 when the unit allows.
 		sh = shader{kernel: "matmul_tiled", params: tiledParams{}, weight: m.t, hasWeight: true, xdot: true, unit: unit, consts: tile.consts()}
+		if q8 {
+			step := tiledQ8Step()
+			if step%32 != 0 || tile.rows*step/32 > (tile.rows/tile.mr)*(tile.cols/tile.nr) {
+				// One invocation stages each row's scales of a step.
+				return nil, fmt.Errorf("gpuops: the integer tiled matmul cannot step %d with a %dx%d tile", step, tile.rows, tile.cols)
+			}
+			consts := tile.consts()
+			consts["TK"] = fmt.Sprintf("%du", step)
+			sh = shader{kernel: "matmul_tiled_q8", params: tiledParams{}, weight: m.t, hasWeight: true, wint: true, unit: unit, consts: consts}
+		}
 		entries = append(entries, gpu.Storage) // split-k partials
 	}
 	k, err := m.c.compile(ctx, sh, entries...)
@@ -87,6 +97,16 @@ func (m *MatMul) PrepareQ8In(w Weight, xq, y gpu.Binding) (*Dispatch, error) {
 	return m.prepare(w, xq, y, 1, true, nil)
 }
 
+// PrepareQ8Rows is Prepare of rows ≥ TiledMinRows rows whose activations
+// xq are 8-bit already (PrepareQuantizeRows), for weights TiledQ8 accepts:
+// q/k/v or gate and up share one quantize launch.
+func (m *MatMul) PrepareQ8Rows(w Weight, xq, y gpu.Binding, rows int) (*Dispatch, error) {
+	if rows < TiledMinRows || !m.c.TiledQ8(w.In, w.DType) {
+		return nil, fmt.Errorf("gpuops: no tiled matmul of %d rows reads 8-bit activations of %v weights {%d, %d}", rows, w.DType, w.In, w.Out)
+	}
+	return m.prepare(w, xq, y, rows, true, nil)
+}
+
 // PrepareCombine is Prepare of one row that the decode attention left as
 // split partials: the GEMV merges them itself (see GemvCombine).
 func (m *MatMul) PrepareCombine(w Weight, cb GemvCombine, y gpu.Binding) (*Dispatch, error) {
@@ -106,7 +126,10 @@ func (m *MatMul) prepare(w Weight, x, y gpu.Binding, rows int, pre bool, cb *Gem
 	}
 	unit := matmulUnit(m.t, w.In)
 	if rows >= TiledMinRows {
-		return m.prepareTiled(w, chunks, unit, x, y, rows)
+		if cb != nil {
+			return nil, fmt.Errorf("gpuops: %d rows of split activations (one row needed)", rows)
+		}
+		return m.prepareTiled(w, chunks, unit, x, y, rows, pre)
 	}
 	units := w.In / unit
 	in, err := m.c.q8For(pre, rows, w.In, w.Out, m.t)
@@ -140,18 +163,35 @@ func (m *MatMul) prepare(w Weight, x, y gpu.Binding, rows int, pre bool, cb *Gem
 
 // prepareTiled is prepare for TiledMinRows rows or more: the tiled kernel
 // per weight chunk, each split over k where its tiles are too few
-// (splitsFor), with the launch that adds up the splits after it.
-func (m *MatMul) prepareTiled(w Weight, chunks []chunk, unit int, x, y gpu.Binding, rows int) (*Dispatch, error) {
+// (splitsFor), with the launch that adds up the splits after it; the
+// integer kernel where TiledQ8 says, after the launch that quantizes x
+// unless pre (x holds 8-bit rows already).
+func (m *MatMul) prepareTiled(w Weight, chunks []chunk, unit int, x, y gpu.Binding, rows int, pre bool) (*Dispatch, error) {
 	d := &Dispatch{Label: "matmul"}
 	fail := func(err error) (*Dispatch, error) { d.Release(); return nil, err }
+	q8 := m.c.TiledQ8(w.In, m.t)
+	step := tileK
+	if q8 {
+		step = tiledQ8Step()
+	}
+	if q8 && !pre {
+		xq, err := m.c.pooled(&m.c.q8rows, "prefill 8-bit activations", uint64(rows)*Q8Bytes(w.In))
+		if err != nil {
+			return fail(err)
+		}
+		if err := m.c.addQuantizeRows(d, x, xq, w.In, rows); err != nil {
+			return fail(err)
+		}
+		x = xq
+	}
 	for _, ch := range chunks {
 		tile := tileFor()
-		k, err := m.kernel(context.Background(), unit, tile, gemvShape{}, false, nil)
+		k, err := m.kernel(context.Background(), unit, tile, gemvShape{}, q8, nil)
 		if err != nil {
 			return fail(err)
 		}
 		groups := tile.groups(rows, ch.rows)
-		splits, slice := splitsFor(w.In, ch.rows)
+		splits, slice := splitsFor(w.In, ch.rows, step)
 		p := tiledParams{
 			K: uint32(w.In), N: uint32(ch.rows), Rows: uint32(rows), RowBytes: uint32(w.RowBytes()), WBase: ch.wbase,
 			LdY: uint32(w.Out), YOff: uint32(ch.rowStart), Splits: uint32(splits), KSlice: uint32(slice),
@@ -160,7 +200,7 @@ func (m *MatMul) prepareTiled(w Weight, chunks []chunk, unit int, x, y gpu.Bindi
 		if splits > 1 {
 			need = uint64(4 * splits * rows * ch.rows)
 		}
-		part, err := m.c.splitPart(need)
+		part, err := m.c.pooled(&m.c.parts, "split-k partials", need)
 		if err != nil {
 			return fail(err)
 		}
@@ -200,10 +240,10 @@ var (
 )
 
 // splitsFor is the number of k splits of a tiled matmul of rows of k
-// elements to n outputs, and the elements of k each covers (a multiple of
-// the k step).
-func splitsFor(k, n int) (splits, slice int) {
-	steps := (k + tileK - 1) / tileK
+// elements to n outputs stepping step elements of k, and the elements of
+// k each covers (a multiple of step).
+func splitsFor(k, n, step int) (splits, slice int) {
+	steps := (k + step - 1) / step
 	splits = 1
 	if SplitFixed > 0 {
 		splits = SplitFixed
@@ -213,7 +253,7 @@ func splitsFor(k, n int) (splits, slice int) {
 		}
 	}
 	per := (steps + splits - 1) / splits
-	return (steps + per - 1) / per, per * tileK
+	return (steps + per - 1) / per, per * step
 }
 
 // tileShape is the tiled kernel's output tile per workgroup (rows × cols)

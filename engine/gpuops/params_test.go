@@ -53,7 +53,7 @@ func TestWGSLStructLayout(t *testing.T) {
 // (P.name) is declared by its Go struct, so a renamed field cannot slip by.
 func TestKernelParamsMatch(t *testing.T) {
 	for name, params := range map[string]any{
-		"embed": embedParams{}, "matmul": matmulParams{}, "matmul_tiled": tiledParams{}, "matmul_splitk": tiledParams{}, "matmul_glu": matmulGLUParams{}, "matmul_qkv": matmulQKVParams{}, "rmsnorm": normParams{}, "rmsnorm_add": normParams{}, "rmsnorm_add_pre": normParams{},
+		"embed": embedParams{}, "matmul": matmulParams{}, "matmul_tiled": tiledParams{}, "matmul_tiled_q8": tiledParams{}, "matmul_splitk": tiledParams{}, "quantize_q8": quantParams{}, "matmul_glu": matmulGLUParams{}, "matmul_qkv": matmulQKVParams{}, "rmsnorm": normParams{}, "rmsnorm_add": normParams{}, "rmsnorm_add_pre": normParams{},
 		"rope": ropeParams{}, "rope_qk": ropeQKParams{}, "attention_kv_append": kvAppendParams{}, "attention": attnParams{},
 		"attention_combine": combineParams{}, "eltwise_add": eltParams{}, "eltwise_glu": eltParams{},
 		"eltwise_scale": eltParams{}, "eltwise_softcap": eltParams{}, "eltwise_rows": rowsParams{},

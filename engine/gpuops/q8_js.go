@@ -27,9 +27,10 @@ var q8Types = map[dtype.DType]bool{
 // its down projection 9216→2304 20.7 → 15.4, gemma-3-270m's GEMVs slower).
 const q8MinWork = 1 << 23
 
-// quantParams are kernels/quantize_q8.wgsl's.
+// quantParams are kernels/quantize_q8.wgsl's (Rows 0 is one row).
 type quantParams struct {
-	K uint32 `wgsl:"k"`
+	K    uint32 `wgsl:"k"`
+	Rows uint32 `wgsl:"rows"`
 }
 
 // Q8Acts reports whether a GEMV over rows of k elements of weights of
@@ -60,6 +61,33 @@ func (c *Context) Q8Acts(rows, k, n int, types ...dtype.DType) bool {
 		}
 	}
 	return k*n >= q8MinWork && !c.Dev.Info.Adapter.IsFallbackAdapter
+}
+
+// TiledQ8Fixed, when non-zero, overrides where tiled (prompt) matmuls
+// read 8-bit activations (1: wherever the kernels can, −1: nowhere; tests
+// and benchmarks), and TiledQ8StepFixed their k step (32 or 64).
+var TiledQ8Fixed, TiledQ8StepFixed = 0, 0
+
+// TiledQ8 reports whether a tiled matmul over rows of k elements of
+// weights of type t quantizes its activation rows to 8 bits first and runs
+// the integer tiled kernel (kernels/matmul_tiled_q8.wgsl): on GPUs whose
+// WGSL has the packed dot product, for the quantized types with a wdot
+// against 8-bit activations, as decode's large GEMVs do and as llama.cpp's
+// quantized matmuls round activations. A software adapter keeps the float
+// path.
+func (c *Context) TiledQ8(k int, t dtype.DType) bool {
+	if TiledQ8Fixed < 0 || !q8Types[t] || k%32 != 0 || !c.Dev.Info.HasLanguageFeature(gpu.LanguagePacked4x8) {
+		return false
+	}
+	return TiledQ8Fixed > 0 || !c.Dev.Info.Adapter.IsFallbackAdapter
+}
+
+// tiledQ8Step is the integer tiled kernel's step over k (TK).
+func tiledQ8Step() int {
+	if TiledQ8StepFixed > 0 {
+		return TiledQ8StepFixed
+	}
+	return 32
 }
 
 // q8Shape says why the kernels cannot read 8-bit activations for rows
@@ -119,10 +147,32 @@ func (c *Context) prepareQ8(d *Dispatch, x gpu.Binding, k int) (gpu.Binding, err
 // addQuantize adds to d the launch that quantizes the row x of k elements
 // into q.
 func (c *Context) addQuantize(d *Dispatch, x, q gpu.Binding, k int) error {
+	return c.addQuantizeRows(d, x, q, k, 1)
+}
+
+// PrepareQuantizeRows is the launch that stores rows rows of k activations
+// from x as 8-bit rows into q (rows·Q8Bytes(k) bytes), which
+// MatMul.PrepareQ8Rows reads.
+func (c *Context) PrepareQuantizeRows(x, q gpu.Binding, k, rows int) (*Dispatch, error) {
+	if k%32 != 0 {
+		return nil, fmt.Errorf("gpuops: 8-bit rows of %d activations (a multiple of 32 needed)", k)
+	}
+	d := &Dispatch{Label: "quantize"}
+	if err := c.addQuantizeRows(d, x, q, k, rows); err != nil {
+		d.Release()
+		return nil, err
+	}
+	return d, nil
+}
+
+// addQuantizeRows adds to d the launch that quantizes rows rows of k
+// elements from x into q, row r at byte r·Q8Bytes(k).
+func (c *Context) addQuantizeRows(d *Dispatch, x, q gpu.Binding, k, rows int) error {
 	kern, err := c.compile(context.Background(), shader{kernel: "quantize_q8", params: quantParams{}, libs: []string{"q8_quads"}},
 		gpu.Uniform, gpu.ReadOnlyStorage, gpu.Storage)
 	if err != nil {
 		return err
 	}
-	return d.add(kern, quantParams{K: uint32(k)}, uint32((k/4+gemvWG-1)/gemvWG), x, q)
+	per := (k/4 + gemvWG - 1) / gemvWG
+	return d.add(kern, quantParams{K: uint32(k), Rows: uint32(rows)}, uint32(rows*per), x, q)
 }

@@ -119,6 +119,72 @@ func TestMatMulQ8(t *testing.T) {
 	}
 }
 
+// TestMatMulTiledQ8 runs the integer tiled matmul (TiledQ8Fixed) for every
+// weight type that has it, at k steps of 32 and 64 (k not a multiple of 64
+// for the 32-element block types), on shapes with partial tiles in both
+// dimensions, with k split as splitsFor picks and in 3 uneven splits,
+// against the float64 product with each row rounded as quantize_q8.wgsl
+// rounds it.
+func TestMatMulTiledQ8(t *testing.T) {
+	v := variants(t)[0]
+	c := opsContext(t, v)
+	if !c.Dev.Info.HasLanguageFeature(gpu.LanguagePacked4x8) {
+		t.Skipf("WGSL here lacks %s", gpu.LanguagePacked4x8)
+	}
+	defer func() { TiledQ8Fixed, TiledQ8StepFixed, SplitFixed = 0, 0, 0 }()
+	for _, typ := range []dtype.DType{dtype.Q8_0, dtype.Q4_0, dtype.Q5_0, dtype.Q4_K, dtype.Q5_K, dtype.Q6_K} {
+		m, err := NewMatMul(testCtx(t), c, typ)
+		require.NoError(t, err)
+		in := 352 // 11 blocks: the last 64-element step half empty
+		if typ.BlockSize() > 32 {
+			in = 768
+		}
+		for _, tc := range []struct{ rows, out, step, splits int }{
+			{TiledMinRows, 64, 32, 0}, {67, 133, 32, 3}, {129, 63, 64, 0}, {70, 70, 64, 3},
+		} {
+			r := rand.New(rand.NewPCG(uint64(typ), uint64(tc.rows*tc.out)))
+			w := newTestWeight(t, r, typ, in, tc.out)
+			x := roundAct(v.prec, randFloats(r, tc.rows*in, 1))
+			clear(x[in+32 : in+64]) // a block of zeros
+			bufs := newBuffers(t, c)
+			y := bufs.actOut(tc.rows * tc.out)
+			TiledQ8Fixed, TiledQ8StepFixed, SplitFixed = 1, tc.step, tc.splits
+			d, err := m.Prepare(NewWeight(typ, in, tc.out, bufs.raw(w.raw)), bufs.act(x).Binding(), y.Binding(), tc.rows)
+			TiledQ8Fixed, TiledQ8StepFixed, SplitFixed = 0, 0, 0
+			require.NoError(t, err)
+			splits, _ := splitsFor(in, tc.out, tc.step)
+			if tc.splits > 0 {
+				splits = tc.splits
+			}
+			require.Len(t, d.Steps, 2+min(splits-1, 1), "quantize, the tiled launch, the sum of splits")
+			run(t, c, d)
+			var want []float32
+			for row := range tc.rows {
+				want = append(want, refQ8MatMul(t, x[row*in:(row+1)*in], w)...)
+			}
+			got := readAct(t, c, y, len(want))
+			requireClose(t, name(typ, " tiled q8 matmul ", tc.rows, "x", in, "x", tc.out, " step ", tc.step, " splits ", tc.splits),
+				got, want, tolFor(v.prec, 1e-3))
+			d.Release()
+
+			// The same rows quantized by a launch of their own, as q/k/v share.
+			xq := bufs.actOut(tc.rows * int(Q8Bytes(in)) / v.prec.Bytes())
+			dq, err := c.PrepareQuantizeRows(bufs.act(x).Binding(), xq.Binding(), in, tc.rows)
+			require.NoError(t, err)
+			y2 := bufs.actOut(tc.rows * tc.out)
+			TiledQ8Fixed, TiledQ8StepFixed, SplitFixed = 1, tc.step, tc.splits
+			d, err = m.PrepareQ8Rows(NewWeight(typ, in, tc.out, bufs.raw(w.raw)), xq.Binding(), y2.Binding(), tc.rows)
+			TiledQ8Fixed, TiledQ8StepFixed, SplitFixed = 0, 0, 0
+			require.NoError(t, err)
+			run(t, c, dq)
+			run(t, c, d)
+			require.Equal(t, got, readAct(t, c, y2, len(want)))
+			dq.Release()
+			d.Release()
+		}
+	}
+}
+
 // TestMatMulQ8Fused runs the GLU and the q/k/v GEMVs on 8-bit activations:
 // the second and third weights read them through renamed helpers.
 func TestMatMulQ8Fused(t *testing.T) {

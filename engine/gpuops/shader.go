@@ -43,6 +43,9 @@ type shader struct {
 	// q8 makes a decode GEMV read X as 8-bit activations
 	// (kernels/quantize_q8.wgsl) through the weights' wdot*_q8 files.
 	q8 bool
+	// wint adds the weight's integer unit access, load_unit_i8
+	// (kernels/wint_<type>.wgsl), after its weight file.
+	wint bool
 }
 
 // gemvPro is a decode GEMV's prologue, compile-time part: kernels/<kind>
@@ -581,6 +584,17 @@ func (s shader) source() (string, error) {
 					}
 				}
 				src += wd
+			}
+			if s.wint {
+				name, ok := wdotFiles[t]
+				if !ok || !q8Types[t] {
+					return "", fmt.Errorf("gpuops: no integer access to %v weights", t)
+				}
+				wi, err := kernels.Source("wint_" + strings.TrimPrefix(name, "wdot_"))
+				if err != nil {
+					return "", err
+				}
+				src += wi
 			}
 			if i > 0 {
 				src = renameWeight(src, fmt.Sprint(i+1), moreBindings[i-1])

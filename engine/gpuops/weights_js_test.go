@@ -291,7 +291,7 @@ func TestMatMulTiled(t *testing.T) {
 		}
 		c := opsContext(t, v)
 		for ti, tile := range []tileShape{tileLarge, {32, 64, 4, 4}} {
-			if !c.holds(tile) {
+			if !c.holds(tile, 0, 0) {
 				t.Logf("%v: the device does not hold the %dx%d tile", v, tile.rows, tile.cols)
 				continue
 			}
@@ -315,7 +315,8 @@ func TestMatMulTiled(t *testing.T) {
 // testMatMulTiled runs the shapes of TestMatMulTiled with k in splits
 // splits (0: as splitsFor picks).
 func testMatMulTiled(t *testing.T, v variant, c *Context, typ dtype.DType, tile tileShape, splits int) {
-	SplitFixed = splits
+	SplitFixed, TiledQ8Fixed = splits, -1 // the float kernel (TestMatMulTiledQ8: the integer one)
+	defer func() { TiledQ8Fixed = 0 }()
 	m, err := NewMatMul(testCtx(t), c, typ)
 	require.NoError(t, err)
 	in := awkwardIn(typ) // 257 for plain types: unit 1

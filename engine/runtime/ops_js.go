@@ -221,7 +221,11 @@ func (b *Backend) RMSNorm(x, w arch.Tensor, eps float32) arch.Tensor {
 	return out
 }
 
-func (b *Backend) MatMul(x, w arch.Tensor) arch.Tensor {
+func (b *Backend) MatMul(x, w arch.Tensor) arch.Tensor { return b.matMul(x, w, nil) }
+
+// matMul is MatMul; xq, when set, holds x's rows as 8-bit activations
+// (q8Rows), which the tiled matmul reads in place of x.
+func (b *Backend) matMul(x, w arch.Tensor, xq *Tensor) arch.Tensor {
 	a, m := gt(x), gt(w)
 	wt := b.weight(m, "matmul")
 	if m.name == "output.weight" || m.name == "token_embd.weight" {
@@ -244,6 +248,12 @@ func (b *Backend) MatMul(x, w arch.Tensor) arch.Tensor {
 	}
 	if q := b.q8Input(a, rows, wt.Out, wt.DType); q != nil {
 		d, err := b.matmulKernel(wt.DType).PrepareQ8In(*wt, q.binding(), out.binding())
+		b.rec.add(d, err, e)
+		return out
+	}
+	if xq != nil {
+		b.rec.check(xq, "matmul/"+dtypeName(wt.DType))
+		d, err := b.matmulKernel(wt.DType).PrepareQ8Rows(*wt, xq.binding(), out.binding(), rows)
 		b.rec.add(d, err, e)
 		return out
 	}
@@ -390,7 +400,8 @@ func (b *Backend) MatMulGLU(x, gate, up arch.Tensor, act arch.Activation) arch.T
 	rows := a.numel() / in
 	k := b.mm2Kernel(g.DType)
 	if rows >= gpuops.TiledMinRows || in != g.In || !k.GLUPairs(*g, *u) {
-		return b.GLU(b.MatMul(x, gate), b.MatMul(x, up), act)
+		xq := b.q8Rows(a, rows, g, u)
+		return b.GLU(b.matMul(x, gate, xq), b.matMul(x, up, xq), act)
 	}
 	b.input(a, "matmul_glu/"+dtypeName(g.DType), "x", b.act)
 	shape := slices.Clone(a.shape)
@@ -429,7 +440,8 @@ func (b *Backend) MatMulQKV(x, q, k, v arch.Tensor) (arch.Tensor, arch.Tensor, a
 	rows := a.numel() / in
 	kern := b.qkvKernel()
 	if rows >= gpuops.TiledMinRows || in != ws[0].In || !kern.Fits(ws) {
-		return b.MatMul(x, q), b.MatMul(x, k), b.MatMul(x, v)
+		xq := b.q8Rows(a, rows, &ws[0], &ws[1], &ws[2])
+		return b.matMul(x, q, xq), b.matMul(x, k, xq), b.matMul(x, v, xq)
 	}
 	types := dtypeName(ws[0].DType)
 	for _, w := range ws[1:] {

@@ -56,3 +56,25 @@ func (b *Backend) q8Input(x *Tensor, rows, outs int, types ...dtype.DType) *Tens
 	}
 	return b.rec.q8FromNorm(x)
 }
+
+// q8Rows records the launch that stores x's rows as 8-bit activations for
+// the tiled matmuls of x by ws, which read that copy (matMul's xq): one
+// quantize launch for q/k/v or gate and up, not one each. nil (each
+// matmul as it would) unless there are TiledMinRows rows or more and every
+// weight takes them (gpuops.Context.TiledQ8).
+func (b *Backend) q8Rows(x *Tensor, rows int, ws ...*gpuops.Weight) *Tensor {
+	k := x.shape[len(x.shape)-1]
+	if rows < gpuops.TiledMinRows || x.dt != b.act {
+		return nil
+	}
+	for _, w := range ws {
+		if w.In != k || !b.ops.TiledQ8(k, w.DType) {
+			return nil
+		}
+	}
+	b.rec.check(x, "quantize_q8")
+	q := b.rec.alloc([]int{rows * int(gpuops.Q8Bytes(k)) / b.prec.Bytes()}, "q8")
+	d, err := b.ops.PrepareQuantizeRows(x.binding(), q.binding(), k, rows)
+	b.rec.add(d, err, PlanEntry{Layer: b.layer, Op: "quantize", Kernel: "quantize_q8", DType: b.act})
+	return q
+}

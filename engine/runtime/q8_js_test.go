@@ -61,3 +61,58 @@ func TestQ8Activations(t *testing.T) {
 		})
 	}
 }
+
+// TestTiledQ8Prefill runs a prompt chunk's matmuls on 8-bit activations
+// (gpuops.TiledQ8Fixed, the integer tiled kernel): the tiled matmuls of a
+// quantized weight gain a quantize launch per input (q/k/v and gate/up
+// share theirs), and the last row's logits
+// move by the activations' rounding only, as TestQ8Activations bounds
+// decode's.
+func TestTiledQ8Prefill(t *testing.T) {
+	defer func() { gpuops.TiledQ8Fixed = 0 }()
+	for _, tc := range []struct{ arch, dtype string }{
+		{model.ArchGemma3, "q4_k_m"}, {model.ArchQwen3, "q8_0"}, {model.ArchGemma2, "q4_k_m"},
+	} {
+		t.Run(tc.arch+"_"+tc.dtype, func(t *testing.T) {
+			m, err := Load(testCtx(t), openSynth(t, tc.arch, tc.dtype, 9), LoadOptions{Precision: "f32", Device: sharedDevice(t)})
+			require.NoError(t, err)
+			defer m.Close()
+			if !m.Backend.Device().Info.HasLanguageFeature(gpu.LanguagePacked4x8) {
+				t.Skipf("WGSL here lacks %s", gpu.LanguagePacked4x8)
+			}
+			prompt := make([]int32, 2*gpuops.TiledMinRows+3)
+			for i := range prompt {
+				prompt[i] = int32(2 + (37*i)%200)
+			}
+			run := func(knob int) ([]float32, int) {
+				gpuops.TiledQ8Fixed = knob
+				defer func() { gpuops.TiledQ8Fixed = 0 }()
+				s, err := m.NewSession(1, 64)
+				require.NoError(t, err)
+				defer s.Close()
+				l, err := s.Logits(testCtx(t), 0, prompt, false)
+				require.NoError(t, err)
+				g, err := s.graph(stepLayout{B: 1, T: len(prompt), R: 1})
+				require.NoError(t, err)
+				return l[0], g.rec.dispatches()
+			}
+			plain, plainLaunches := run(-1)
+			q8, q8Launches := run(1)
+			// One quantize launch each for q/k/v, o, gate and up, and down.
+			assert.Equal(t, plainLaunches+4*m.Config.Layers, q8Launches, "quantize launches before the tiled matmuls")
+			require.Len(t, q8, len(plain))
+			var ss, sd, worst float64
+			for i := range plain {
+				d := float64(q8[i] - plain[i])
+				ss += float64(plain[i]) * float64(plain[i])
+				sd += d * d
+				worst = max(worst, math.Abs(d))
+			}
+			rms, rmsd := math.Sqrt(ss/float64(len(plain))), math.Sqrt(sd/float64(len(plain)))
+			t.Logf("launches %d → %d; logits: rms %.4g, difference rms %.4g, worst %.4g", plainLaunches, q8Launches, rms, rmsd, worst)
+			assert.Greater(t, rmsd, 0.0, "the rounding shows")
+			assert.Less(t, rmsd, 0.05*rms)
+			assert.Less(t, worst, 0.2*rms)
+		})
+	}
+}
