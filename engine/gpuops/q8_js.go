@@ -15,23 +15,11 @@ import (
 // benchmarks).
 var Q8Fixed = 0
 
-// q8Types are the weight types with a wdot against 8-bit activations
-// (kernels/wdot_<type>_q8.wgsl).
-var q8Types = map[dtype.DType]bool{
-	dtype.Q8_0: true, dtype.Q4_0: true, dtype.Q5_0: true, dtype.Q4_K: true, dtype.Q5_K: true, dtype.Q6_K: true,
-}
-
 // q8MinWork is the least outputs × row length that takes 8-bit
 // activations: below it the quantize launch costs more than the GEMV saves
 // (on the H100: gemma-2-2b's o projection 2048→2304 6.8 → 7.6 µs with it,
 // its down projection 9216→2304 20.7 → 15.4, gemma-3-270m's GEMVs slower).
 const q8MinWork = 1 << 23
-
-// quantParams are kernels/quantize_q8.wgsl's (Rows 0 is one row).
-type quantParams struct {
-	K    uint32 `wgsl:"k"`
-	Rows uint32 `wgsl:"rows"`
-}
 
 // Q8Acts reports whether a GEMV over rows of k elements of weights of
 // types, for rows activation rows, reads its activations as 8-bit integers

@@ -120,6 +120,13 @@ var wdotFiles = map[dtype.DType]string{
 	dtype.Q6_K: "wdot_q6_k",
 }
 
+// q8Types are the weight types with a wdot against 8-bit activations
+// (kernels/wdot_<type>_q8.wgsl) and integer unit access for the integer
+// tiled matmul (kernels/wint_<type>.wgsl).
+var q8Types = map[dtype.DType]bool{
+	dtype.Q8_0: true, dtype.Q4_0: true, dtype.Q5_0: true, dtype.Q4_K: true, dtype.Q5_K: true, dtype.Q6_K: true,
+}
+
 const wdotGeneric = `
 fn wdot(row: u32, u: u32, p: u32, xb: u32) -> f32 {
     if (p != 0u) { return 0.0; }

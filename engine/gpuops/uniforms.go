@@ -213,3 +213,9 @@ type tiledParams struct {
 	Splits   uint32 `wgsl:"splits"`
 	KSlice   uint32 `wgsl:"kslice"`
 }
+
+// quantParams are kernels/quantize_q8.wgsl's (Rows 0 is one row).
+type quantParams struct {
+	K    uint32 `wgsl:"k"`
+	Rows uint32 `wgsl:"rows"`
+}
