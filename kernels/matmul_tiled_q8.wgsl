@@ -3,10 +3,11 @@
 // (quantize_q8.wgsl, row r's words from r·(k/4 + k/8) on) and w's units
 // as int8 with scales (wint_<type>.wgsl's load_unit_i8), four products a
 // dot4I8Packed. The tiling is matmul_tiled.wgsl's (TM×TN a workgroup,
-// MR×NR an invocation, k split as P.splits/P.kslice say), stepping TK
-// elements (TK/32 units) at a time; per 32-element unit (or 16-element
-// half, UNIT_HALVES) the integer sums are scaled into f32 accumulators:
-// acc += dx·s·Σ qx·qw (+ Σx·o for units with an offset, UNIT_OFFSET).
+// MR×NR an invocation placed by matmul_tile.wgsl, k split as
+// P.splits/P.kslice say), stepping TK elements (TK/32 units) at a time;
+// per 32-element unit (or 16-element half, UNIT_HALVES) the integer sums
+// are scaled into f32 accumulators: acc += dx·s·Σ qx·qw (+ Σx·o for units
+// with an offset, UNIT_OFFSET).
 // The f32 kernel's k step is 32 FMAs per output per unit; here it is 8
 // packed dot products and a few float operations, and the tiles in shared
 // memory are a quarter of the bytes.
@@ -139,12 +140,6 @@ fn stage_unit(u: u32, q: ptr<function, array<u32, 8>>, s: vec3<f32>) {
     wsc[i + 2u][c % 4u] = s.z;
 }
 
-// Invocation (tx, ty) owns the column quads tx + j·QN and the row quads
-// ty + i·QM, as in matmul_tiled.wgsl.
-fn tile_tx(lid: u32) -> u32 { return (lid / 32u) % (QN / 8u) * 8u + lid % 8u; }
-
-fn tile_ty(lid: u32) -> u32 { return (lid / 32u) / (QN / 8u) * 4u + (lid % 32u) / 8u; }
-
 // tile_step accumulates one step from the staged tiles: acc[(4i + e)·NR/4 + j]
 // holds row 4(ty + i·QM) + e, columns 4(tx + j·QN) .. +3.
 fn tile_step(tx: u32, ty: u32, acc: ptr<function, array<vec4<f32>, MR * NR / 4u>>) {
@@ -188,28 +183,6 @@ fn tile_step(tx: u32, ty: u32, acc: ptr<function, array<vec4<f32>, MR * NR / 4u>
                     let o = wsc[3u * (b * (TN / 4u) + tx + j * QN) + 2u];
                     for (var e = 0u; e < 4u; e++) {
                         (*acc)[(4u * i + e) * (NR / 4u) + j] += sx[e] * o;
-                    }
-                }
-            }
-        }
-    }
-}
-
-// tile_store writes the invocation's micro-tile of the output tile at
-// (r0, n0), within the matmul's rows and outputs: to Y, or as split
-// split's partials.
-fn tile_store(split: u32, r0: u32, n0: u32, tx: u32, ty: u32, acc: ptr<function, array<vec4<f32>, MR * NR / 4u>>) {
-    for (var i = 0u; i < MR; i++) {
-        let r = r0 + 4u * (ty + (i / 4u) * QM) + i % 4u;
-        if (r < P.rows) {
-            for (var j = 0u; j < NR; j++) {
-                let n = n0 + 4u * (tx + (j / 4u) * QN) + j % 4u;
-                if (n < P.n) {
-                    let v = (*acc)[i * (NR / 4u) + j / 4u][j % 4u];
-                    if (P.splits > 1u) {
-                        Part[(split * P.rows + r) * P.n + n] = v;
-                    } else {
-                        Y[r * P.ldy + P.yoff + n] = ACT(v);
                     }
                 }
             }

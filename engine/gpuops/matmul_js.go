@@ -63,7 +63,8 @@ func (m *MatMul) kernel(ctx context.Context, unit int, tile tileShape, gs gemvSh
 	entries := []gpu.BindingType{gpu.Uniform, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage, gpu.Storage}
 	if tiled {
 		// xdot for its XT alias: the tiled kernel reads X as vec4 when the unit allows.
-		sh = shader{kernel: "matmul_tiled", params: tiledParams{}, weight: m.t, hasWeight: true, xdot: true, unit: unit, consts: tile.consts()}
+		sh = shader{kernel: "matmul_tiled", params: tiledParams{}, weight: m.t, hasWeight: true, xdot: true, unit: unit, consts: tile.consts(),
+			libs: []string{"matmul_tile"}}
 		if q8 {
 			step := tiledQ8Step()
 			if step%32 != 0 || tile.rows*step/32 > (tile.rows/tile.mr)*(tile.cols/tile.nr) {
@@ -72,7 +73,8 @@ func (m *MatMul) kernel(ctx context.Context, unit int, tile tileShape, gs gemvSh
 			}
 			consts := tile.consts()
 			consts["TK"] = fmt.Sprintf("%du", step)
-			sh = shader{kernel: "matmul_tiled_q8", params: tiledParams{}, weight: m.t, hasWeight: true, wint: true, unit: unit, consts: consts}
+			sh = shader{kernel: "matmul_tiled_q8", params: tiledParams{}, weight: m.t, hasWeight: true, wint: true, unit: unit, consts: consts,
+				libs: []string{"matmul_tile"}}
 		}
 		entries = append(entries, gpu.Storage) // split-k partials
 	}

@@ -74,7 +74,7 @@ func TestKernelParamsMatch(t *testing.T) {
 func TestLibParams(t *testing.T) {
 	for lib, structs := range map[string][]any{
 		"gemv_norm": {matmulGLUParams{}, matmulQKVParams{}}, "attention_range": {attnParams{}, attnRopeParams{}},
-		"attention_decode": {attnParams{}}, "attention_decode_rope": {attnRopeParams{}},
+		"attention_decode": {attnParams{}}, "attention_decode_rope": {attnRopeParams{}}, "matmul_tile": {tiledParams{}},
 	} {
 		src := kernels.MustSource(lib)
 		for _, params := range structs {

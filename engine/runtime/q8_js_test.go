@@ -25,12 +25,7 @@ func TestQ8Activations(t *testing.T) {
 		{model.ArchGemma3, "q4_k_m"}, {model.ArchQwen3, "q8_0"}, {model.ArchLlama, "q4_k_m"},
 	} {
 		t.Run(tc.arch+"_"+tc.dtype, func(t *testing.T) {
-			m, err := Load(testCtx(t), openSynth(t, tc.arch, tc.dtype, 9), LoadOptions{Precision: "f32", Device: sharedDevice(t)})
-			require.NoError(t, err)
-			defer m.Close()
-			if !m.Backend.Device().Info.HasLanguageFeature(gpu.LanguagePacked4x8) {
-				t.Skipf("WGSL here lacks %s", gpu.LanguagePacked4x8)
-			}
+			m := loadQ8Synth(t, tc.arch, tc.dtype)
 			prompt := []int32{2, 17, 99, 4, 250, 31}
 			gpuops.Q8Fixed = -1
 			plain := runFusion(t, m, prompt, 32)
@@ -46,18 +41,7 @@ func TestQ8Activations(t *testing.T) {
 			assert.Equal(t, plain.launches+2*m.Config.Layers, q8.launches)
 			assert.Equal(t, apart.logits, q8.logits, "the norms round as the quantize launch does")
 			assert.Equal(t, apart.tokens, q8.tokens)
-			require.Len(t, q8.logits, len(plain.logits))
-			var ss, sd, worst float64
-			for i := range plain.logits {
-				d := float64(q8.logits[i] - plain.logits[i])
-				ss += float64(plain.logits[i]) * float64(plain.logits[i])
-				sd += d * d
-				worst = max(worst, math.Abs(d))
-			}
-			rms, rmsd := math.Sqrt(ss/float64(len(plain.logits))), math.Sqrt(sd/float64(len(plain.logits)))
-			t.Logf("logits: rms %.4g, difference rms %.4g, worst %.4g", rms, rmsd, worst)
-			assert.Less(t, rmsd, 0.05*rms)
-			assert.Less(t, worst, 0.2*rms)
+			requireRoundingOnly(t, plain.logits, q8.logits)
 		})
 	}
 }
@@ -74,12 +58,7 @@ func TestTiledQ8Prefill(t *testing.T) {
 		{model.ArchGemma3, "q4_k_m"}, {model.ArchQwen3, "q8_0"}, {model.ArchGemma2, "q4_k_m"},
 	} {
 		t.Run(tc.arch+"_"+tc.dtype, func(t *testing.T) {
-			m, err := Load(testCtx(t), openSynth(t, tc.arch, tc.dtype, 9), LoadOptions{Precision: "f32", Device: sharedDevice(t)})
-			require.NoError(t, err)
-			defer m.Close()
-			if !m.Backend.Device().Info.HasLanguageFeature(gpu.LanguagePacked4x8) {
-				t.Skipf("WGSL here lacks %s", gpu.LanguagePacked4x8)
-			}
+			m := loadQ8Synth(t, tc.arch, tc.dtype)
 			prompt := make([]int32, 2*gpuops.TiledMinRows+3)
 			for i := range prompt {
 				prompt[i] = int32(2 + (37*i)%200)
@@ -100,19 +79,42 @@ func TestTiledQ8Prefill(t *testing.T) {
 			q8, q8Launches := run(1)
 			// One quantize launch each for q/k/v, o, gate and up, and down.
 			assert.Equal(t, plainLaunches+4*m.Config.Layers, q8Launches, "quantize launches before the tiled matmuls")
-			require.Len(t, q8, len(plain))
-			var ss, sd, worst float64
-			for i := range plain {
-				d := float64(q8[i] - plain[i])
-				ss += float64(plain[i]) * float64(plain[i])
-				sd += d * d
-				worst = max(worst, math.Abs(d))
-			}
-			rms, rmsd := math.Sqrt(ss/float64(len(plain))), math.Sqrt(sd/float64(len(plain)))
-			t.Logf("launches %d → %d; logits: rms %.4g, difference rms %.4g, worst %.4g", plainLaunches, q8Launches, rms, rmsd, worst)
-			assert.Greater(t, rmsd, 0.0, "the rounding shows")
-			assert.Less(t, rmsd, 0.05*rms)
-			assert.Less(t, worst, 0.2*rms)
+			t.Logf("launches %d → %d", plainLaunches, q8Launches)
+			requireRoundingOnly(t, plain, q8)
 		})
 	}
+}
+
+// loadQ8Synth loads a synthetic model of arch and dtype for the 8-bit
+// activation tests, skipping where WGSL lacks the packed dot product.
+func loadQ8Synth(t *testing.T, arch, dtype string) *Model {
+	t.Helper()
+	m, err := Load(testCtx(t), openSynth(t, arch, dtype, 9), LoadOptions{Precision: "f32", Device: sharedDevice(t)})
+	require.NoError(t, err)
+	t.Cleanup(m.Close)
+	if !m.Backend.Device().Info.HasLanguageFeature(gpu.LanguagePacked4x8) {
+		t.Skipf("WGSL here lacks %s", gpu.LanguagePacked4x8)
+	}
+	return m
+}
+
+// requireRoundingOnly checks that logits on 8-bit activations (q8) moved
+// from the float path's (plain) by the activations' rounding only: by
+// something, by under 5% of the logits' spread (root mean square), and no
+// logit by 20% of it.
+func requireRoundingOnly(t *testing.T, plain, q8 []float32) {
+	t.Helper()
+	require.Len(t, q8, len(plain))
+	var ss, sd, worst float64
+	for i := range plain {
+		d := float64(q8[i] - plain[i])
+		ss += float64(plain[i]) * float64(plain[i])
+		sd += d * d
+		worst = max(worst, math.Abs(d))
+	}
+	rms, rmsd := math.Sqrt(ss/float64(len(plain))), math.Sqrt(sd/float64(len(plain)))
+	t.Logf("logits: rms %.4g, difference rms %.4g, worst %.4g", rms, rmsd, worst)
+	assert.Greater(t, rmsd, 0.0, "the rounding shows")
+	assert.Less(t, rmsd, 0.05*rms)
+	assert.Less(t, worst, 0.2*rms)
 }

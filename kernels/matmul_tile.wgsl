@@ -1,0 +1,34 @@
+// Shared by the tiled matmuls (matmul_tiled.wgsl, matmul_tiled_q8.wgsl),
+// which define TM, TN, MR, NR, QN = TN/NR, QM = TM/MR, Y, Part and P: an
+// invocation's place in the tile and the store of its micro-tile.
+
+// Invocation (tx, ty) of the TN/NR × TM/MR owns the column
+// quads tx + j·QN (j < NR/4) and the row quads ty + i·QM (i < MR/4). A run
+// of 32 invocations (a subgroup on most GPUs) spans 8 tx by 4 ty, so each
+// of its shared-memory reads touches at most 8 distinct vec4s: one
+// 128-byte wavefront.
+fn tile_tx(lid: u32) -> u32 { return (lid / 32u) % (QN / 8u) * 8u + lid % 8u; }
+
+fn tile_ty(lid: u32) -> u32 { return (lid / 32u) / (QN / 8u) * 4u + (lid % 32u) / 8u; }
+
+// tile_store writes the invocation's micro-tile of the output tile at
+// (r0, n0), within the matmul's rows and outputs: to Y, or as split
+// split's partials.
+fn tile_store(split: u32, r0: u32, n0: u32, tx: u32, ty: u32, acc: ptr<function, array<vec4<f32>, MR * NR / 4u>>) {
+    for (var i = 0u; i < MR; i++) {
+        let r = r0 + 4u * (ty + (i / 4u) * QM) + i % 4u;
+        if (r < P.rows) {
+            for (var j = 0u; j < NR; j++) {
+                let n = n0 + 4u * (tx + (j / 4u) * QN) + j % 4u;
+                if (n < P.n) {
+                    let v = (*acc)[i * (NR / 4u) + j / 4u][j % 4u];
+                    if (P.splits > 1u) {
+                        Part[(split * P.rows + r) * P.n + n] = v;
+                    } else {
+                        Y[r * P.ldy + P.yoff + n] = ACT(v);
+                    }
+                }
+            }
+        }
+    }
+}
