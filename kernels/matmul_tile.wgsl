@@ -1,6 +1,28 @@
 // Shared by the tiled matmuls (matmul_tiled.wgsl, matmul_tiled_q8.wgsl),
-// which define TM, TN, MR, NR, QN = TN/NR, QM = TM/MR, Y, Part and P: an
-// invocation's place in the tile and the store of its micro-tile.
+// which define TM, TN, MR, NR, QN = TN/NR, QM = TM/MR, Y, Part and P: a
+// workgroup's tile, an invocation's place in it and the store of its
+// micro-tile.
+
+// TileAt is what one workgroup computes: split split of the k steps (k in
+// [kb, ke), a whole number of steps) of the output tile whose rows start
+// at r0 and outputs at n0.
+struct TileAt {
+    split: u32,
+    r0: u32,
+    n0: u32,
+    kb: u32,
+    ke: u32,
+}
+
+// tile_at places workgroup g: split g % P.splits of tile g / P.splits, the
+// tiles row-major over the outputs. r0 ≥ P.rows for surplus workgroups.
+fn tile_at(g: u32) -> TileAt {
+    let split = g % P.splits;
+    let tile = g / P.splits;
+    let ntiles = (P.n + TN - 1u) / TN;
+    let kb = split * P.kslice;
+    return TileAt(split, (tile / ntiles) * TM, (tile % ntiles) * TN, kb, min(P.k, kb + P.kslice));
+}
 
 // Invocation (tx, ty) of the TN/NR × TM/MR owns the column
 // quads tx + j·QN (j < NR/4) and the row quads ty + i·QM (i < MR/4). A run

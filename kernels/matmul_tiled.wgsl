@@ -117,19 +117,15 @@ fn tile_step(tx: u32, ty: u32, acc: ptr<function, array<vec4<f32>, MR * NR / 4u>
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>,
         @builtin(num_workgroups) nwg: vec3<u32>) {
-    let g = wid.x + wid.y * nwg.x;
-    // Workgroup g computes split g % P.splits of tile g / P.splits: k in
-    // [kb, ke), a whole number of steps.
-    let split = g % P.splits;
-    let tile = g / P.splits;
-    let ntiles = (P.n + TN - 1u) / TN;
-    let n0 = (tile % ntiles) * TN;
-    let r0 = (tile / ntiles) * TM;
-    if (r0 >= P.rows) {
+    let at = tile_at(wid.x + wid.y * nwg.x);
+    if (at.r0 >= P.rows) {
         return;
     }
-    let kb = split * P.kslice;
-    let ke = min(P.k, kb + P.kslice);
+    let split = at.split;
+    let n0 = at.n0;
+    let r0 = at.r0;
+    let kb = at.kb;
+    let ke = at.ke;
     let tx = tile_tx(lid);
     let ty = tile_ty(lid);
     var acc: array<vec4<f32>, MR * NR / 4u>;
