@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/doppler-engine/doppler/engine/dtype"
+	"github.com/doppler-engine/doppler/engine/gpu"
 	"github.com/doppler-engine/doppler/engine/quant"
 	"github.com/stretchr/testify/require"
 )
@@ -159,7 +160,12 @@ func TestEmbedChunked(t *testing.T) {
 	}
 }
 
+// TestMatMulAllTypes runs the GEMV and the float tiled kernel for every
+// weight type against the float64 product (TestMatMulTiledQ8: the integer
+// tiled kernel, which GPUs take for quantized weights).
 func TestMatMulAllTypes(t *testing.T) {
+	TiledQ8Fixed = -1
+	defer func() { TiledQ8Fixed = 0 }()
 	for _, v := range variants(t) {
 		c := opsContext(t, v)
 		for _, typ := range allWeightTypes {
@@ -242,12 +248,27 @@ func TestMatMulLarge(t *testing.T) {
 	}
 }
 
+// TestMatMulChunked runs matmuls over weights bound in chunks of rows (a
+// tiny MaxBinding): the GEMV, the tiled kernel with k split and, where
+// WGSL has the packed dot product, the integer tiled kernel (Q4_K q8, its
+// one quantize launch before the chunks).
 func TestMatMulChunked(t *testing.T) {
 	v := variants(t)[0]
 	c := opsContext(t, v)
-	defer func(m uint64) { c.MaxBinding = m }(c.MaxBinding)
+	defer func(m uint64) { c.MaxBinding, TiledQ8Fixed = m, 0 }(c.MaxBinding)
 	c.MaxBinding = 1024
-	for _, typ := range []dtype.DType{dtype.Q4_K, dtype.Q5_0, dtype.BF16} {
+	for _, tc := range []struct {
+		typ dtype.DType
+		q8  bool
+	}{{dtype.Q4_K, false}, {dtype.Q4_K, true}, {dtype.Q5_0, false}, {dtype.BF16, false}} {
+		typ := tc.typ
+		if tc.q8 && !c.Dev.Info.HasLanguageFeature(gpu.LanguagePacked4x8) {
+			continue
+		}
+		TiledQ8Fixed = -1
+		if tc.q8 {
+			TiledQ8Fixed = 1
+		}
 		m, err := NewMatMul(testCtx(t), c, typ)
 		require.NoError(t, err)
 		r := rand.New(rand.NewPCG(5, uint64(typ)))
@@ -265,12 +286,20 @@ func TestMatMulChunked(t *testing.T) {
 		require.GreaterOrEqual(t, len(chunks), 3)
 		d, err := m.Prepare(wt, bufs.act(x).Binding(), y.Binding(), rows)
 		require.NoError(t, err)
+		want, tol := refMatMul(x, w.deq, rows, in, out), 1e-4
 		if typ == dtype.Q4_K {
-			require.Len(t, d.Steps, 2*len(chunks), "each chunk split over k, then summed")
+			quantize := 0
+			if tc.q8 {
+				quantize = 1
+				want, tol = nil, 1e-3
+				for row := range rows {
+					want = append(want, refQ8MatMul(t, x[row*in:(row+1)*in], w)...)
+				}
+			}
+			require.Len(t, d.Steps, quantize+2*len(chunks), "each chunk split over k, then summed")
 		}
 		run(t, c, d)
-		want := refMatMul(x, w.deq, rows, in, out)
-		requireClose(t, name(typ, " chunked matmul"), readAct(t, c, y, len(want)), want, tolFor(v.prec, 1e-4))
+		requireClose(t, name(typ, " chunked matmul q8 ", tc.q8), readAct(t, c, y, len(want)), want, tolFor(v.prec, tol))
 		d.Release()
 	}
 }
