@@ -121,11 +121,6 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     if (at.r0 >= P.rows) {
         return;
     }
-    let split = at.split;
-    let n0 = at.n0;
-    let r0 = at.r0;
-    let kb = at.kb;
-    let ke = at.ke;
     let tx = tile_tx(lid);
     let ty = tile_ty(lid);
     var acc: array<vec4<f32>, MR * NR / 4u>;
@@ -137,13 +132,13 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
 
     // The first step's X; each step then reads the next one's.
     for (var i = 0u; i < XRUNS; i++) {
-        let r = r0 + (lid + i * WG) / 8u;
+        let r = at.r0 + (lid + i * WG) / 8u;
         if (r < P.rows) {
-            xv[i] = x_run(r, kb + 4u * xj);
+            xv[i] = x_run(r, at.kb + 4u * xj);
         }
     }
 
-    for (var k0 = kb; k0 < ke; k0 += TK) {
+    for (var k0 = at.kb; k0 < at.ke; k0 += TK) {
         for (var i = 0u; i < XRUNS; i++) {
             stage_x(lid + i * WG, xv[i]);
         }
@@ -151,7 +146,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
             let u = lid + i * WG;
             if (u < UNITS) {
                 var w: array<f32, UNIT>;
-                fetch_unit(u, k0, n0, &w);
+                fetch_unit(u, k0, at.n0, &w);
                 store_unit(u, &w);
             }
         }
@@ -160,7 +155,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         // Read the next step while this one computes (zeros past the edges).
         let k1 = k0 + TK;
         for (var i = 0u; i < XRUNS; i++) {
-            let r = r0 + (lid + i * WG) / 8u;
+            let r = at.r0 + (lid + i * WG) / 8u;
             xv[i] = vec4<f32>(0.0);
             if (r < P.rows) {
                 xv[i] = x_run(r, k1 + 4u * xj);
@@ -171,5 +166,5 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         workgroupBarrier();
     }
 
-    tile_store(split, r0, n0, tx, ty, &acc);
+    tile_store(at.split, at.r0, at.n0, tx, ty, &acc);
 }

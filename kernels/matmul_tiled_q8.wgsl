@@ -197,11 +197,6 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     if (at.r0 >= P.rows) {
         return;
     }
-    let split = at.split;
-    let n0 = at.n0;
-    let r0 = at.r0;
-    let kb = at.kb;
-    let ke = at.ke;
     let tx = tile_tx(lid);
     let ty = tile_ty(lid);
     var acc: array<vec4<f32>, MR * NR / 4u>;
@@ -209,18 +204,18 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     // The first step's X; each step then reads the next one's.
     var xv: array<vec4<u32>, XPI>;
     for (var i = 0u; i < XPI; i++) {
-        xv[i] = x_load(lid + i * WG, r0, kb);
+        xv[i] = x_load(lid + i * WG, at.r0, at.kb);
     }
-    var xsv = x_scale(lid, r0, kb);
+    var xsv = x_scale(lid, at.r0, at.kb);
 
-    for (var k0 = kb; k0 < ke; k0 += TK) {
+    for (var k0 = at.kb; k0 < at.ke; k0 += TK) {
         for (var i = 0u; i < XPI; i++) {
             stage_x(lid + i * WG, xv[i]);
         }
         stage_x_scale(lid, xsv);
         for (var i = 0u; i < UPI; i++) {
             var q: array<u32, 8>;
-            let s = fetch_unit(lid + i * WG, k0, n0, &q);
+            let s = fetch_unit(lid + i * WG, k0, at.n0, &q);
             stage_unit(lid + i * WG, &q, s);
         }
         workgroupBarrier();
@@ -228,13 +223,13 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         // Read the next step while this one computes.
         let k1 = k0 + TK;
         for (var i = 0u; i < XPI; i++) {
-            xv[i] = x_load(lid + i * WG, r0, k1);
+            xv[i] = x_load(lid + i * WG, at.r0, k1);
         }
-        xsv = x_scale(lid, r0, k1);
+        xsv = x_scale(lid, at.r0, k1);
 
         tile_step(tx, ty, &acc);
         workgroupBarrier();
     }
 
-    tile_store(split, r0, n0, tx, ty, &acc);
+    tile_store(at.split, at.r0, at.n0, tx, ty, &acc);
 }

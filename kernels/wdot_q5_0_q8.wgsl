@@ -13,8 +13,3 @@ fn wdot(row: u32, u: u32, p: u32, xb: u32) -> f32 {
     }
     return w_f16(base) * xq_d(xb) * f32(a);
 }
-
-// spread4 moves bits 0–3 of b to bit 4 of bytes 0–3.
-fn spread4(b: u32) -> u32 {
-    return ((b & 1u) << 4u) | ((b & 2u) << 11u) | ((b & 4u) << 18u) | ((b & 8u) << 25u);
-}

@@ -18,3 +18,9 @@ fn load_unit(row: u32, u: u32, out: ptr<function, array<f32, UNIT>>) {
         }
     }
 }
+
+// spread4 moves bits 0–3 of b to bit 4 of bytes 0–3 (the fifth bits of
+// four elements, for the wdots and wint_q5_0.wgsl).
+fn spread4(b: u32) -> u32 {
+    return ((b & 1u) << 4u) | ((b & 2u) << 11u) | ((b & 4u) << 18u) | ((b & 8u) << 25u);
+}

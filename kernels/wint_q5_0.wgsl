@@ -8,14 +8,9 @@ fn load_unit_i8(row: u32, u: u32, q: ptr<function, array<u32, 8>>) -> vec3<f32> 
     let qh = w_u32(base + 2u);
     for (var j = 0u; j < 4u; j++) {
         let b = w_u32(base + 6u + 4u * j);
-        (*q)[j] = sub_bytes((b & 0x0f0f0f0fu) | fifth_bits(qh >> (4u * j)), 0x10101010u);
-        (*q)[j + 4u] = sub_bytes(((b >> 4u) & 0x0f0f0f0fu) | fifth_bits(qh >> (4u * j + 16u)), 0x10101010u);
+        (*q)[j] = sub_bytes((b & 0x0f0f0f0fu) | spread4(qh >> (4u * j)), 0x10101010u);
+        (*q)[j + 4u] = sub_bytes(((b >> 4u) & 0x0f0f0f0fu) | spread4(qh >> (4u * j + 16u)), 0x10101010u);
     }
     let d = w_f16(base);
     return vec3<f32>(d, d, 0.0);
-}
-
-// fifth_bits moves bits 0–3 of b to bit 4 of bytes 0–3.
-fn fifth_bits(b: u32) -> u32 {
-    return ((b & 1u) << 4u) | ((b & 2u) << 11u) | ((b & 4u) << 18u) | ((b & 8u) << 25u);
 }
