@@ -33,7 +33,6 @@
 //
 // Constants from Go: HD4 (head_dim / 4), TQ, VPM (HD4 / TQ), QPI, WG, BR
 // (WG / TQ * QPI), BC.
-const NEG: f32 = -3.0e38;
 const HD: u32 = HD4 * 4u;
 const NT: u32 = WG / TQ;
 const PS: u32 = WG * QPI + 1u; // part_sh row stride: padded against bank conflicts
@@ -49,23 +48,6 @@ const PS: u32 = WG * QPI + 1u; // part_sh row stride: padded against bank confli
 var<workgroup> kv_sh: array<vec4<f32>, BC * HD4>;
 var<workgroup> part_sh: array<f32, BC * PS>;
 var<workgroup> range_sh: vec4<u32>;
-
-// first_key is the oldest key position a query at pos sees.
-fn first_key(pos: u32) -> u32 {
-    if (P.window > 0u && pos + 1u > P.window) {
-        return pos + 1u - P.window;
-    }
-    return 0u;
-}
-
-// score scales and softcaps a query·key dot product.
-fn score(qk: f32) -> f32 {
-    let x = qk * P.scale;
-    if (P.softcap > 0.0) {
-        return tanh(clamp(x / P.softcap, -15.0, 15.0)) * P.softcap;
-    }
-    return x;
-}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>,
@@ -83,28 +65,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     let qi = lid / TQ;
     let j = lid % TQ;
     if (lid == 0u) {
-        // Step values come from a storage buffer: share them through
-        // workgroup memory so the loops over them stay workgroup-uniform.
-        let t0 = blk * BR / group;
-        let t1 = min((blk * BR + BR - 1u) / group, P.t - 1u);
-        var lo = 0xffffffffu;
-        var hi = 0u;
-        for (var tt = t0; tt <= t1; tt++) {
-            let p = u32(step[P.pos_off + b * P.t + tt]);
-            lo = min(lo, first_key(p));
-            hi = max(hi, p + 1u);
-        }
-        // split_len 0: the block's own range in splits equal parts.
-        var slen = P.split_len;
-        if (slen == 0u) {
-            slen = ((max(hi, lo) - lo + P.splits - 1u) / P.splits + BC - 1u) / BC * BC;
-        }
-        let slo = lo + split * slen;
-        var shi = hi;
-        if (split + 1u < P.splits) {
-            shi = min(hi, slo + slen);
-        }
-        range_sh = vec4<u32>(slo, max(slo, shi), u32(step[P.slot_off + b]), 0u);
+        range_sh = block_range(blk, b, split, group);
     }
     let rng = workgroupUniformLoad(&range_sh);
     let lo = rng.x;

@@ -22,6 +22,7 @@ type Attention struct {
 	// first use (lavapipe takes seconds per pipeline).
 	mu      sync.Mutex
 	prefill map[prefillTiling]*kernel
+	block   map[blockTiling]*kernel // attention_block.wgsl's, the same way
 	// part is the tiled kernel's split partials, shared by all the
 	// dispatches it prepares: launches run one after another, and a buffer
 	// per layer would hold up to ~17 MiB each for the plan's lifetime. A
@@ -88,14 +89,18 @@ type AttnShape struct {
 type AttnKernel int
 
 const (
-	// AttnAuto uses the tiled kernel from AttnTiledMinRows rows per
-	// sequence, the row-wise one below.
+	// AttnAuto uses the blocked kernel from AttnTiledMinRows rows per
+	// sequence where the head_dim and the device's workgroup memory allow
+	// it (newBlockTiling), else the tiled one; the row-wise one below.
 	AttnAuto AttnKernel = iota
 	// AttnRowwise is attention.wgsl: one workgroup per (row, head, split).
 	AttnRowwise
 	// AttnTiled is attention_prefill.wgsl: one workgroup per block of
 	// queries of a KV head (and split), keys staged once per block.
 	AttnTiled
+	// AttnBlock is attention_block.wgsl: the tiled kernel's blocks and
+	// splits, scores and outputs in register micro-tiles.
+	AttnBlock
 )
 
 func (k AttnKernel) String() string {
@@ -104,6 +109,8 @@ func (k AttnKernel) String() string {
 		return "rowwise"
 	case AttnTiled:
 		return "tiled"
+	case AttnBlock:
+		return "block"
 	}
 	return "auto"
 }
@@ -135,7 +142,7 @@ func NewAttention(ctx context.Context, c *Context) (*Attention, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Attention{c: c, appendK: appendK, attn: attn, reduce: reduce, attnDecode: attnDecode, prefill: map[prefillTiling]*kernel{}, wide: wide}, nil
+	return &Attention{c: c, appendK: appendK, attn: attn, reduce: reduce, attnDecode: attnDecode, prefill: map[prefillTiling]*kernel{}, block: map[blockTiling]*kernel{}, wide: wide}, nil
 }
 
 // Decode attention aims for at least attnTargetGroups workgroups, each
@@ -176,7 +183,7 @@ func (a *Attention) Prepare(q, k, v, kc, vc, step, out gpu.Binding, s AttnShape)
 			return fail(err)
 		}
 	}
-	if !fresh && (s.Kernel == AttnTiled || s.Kernel == AttnAuto && s.T >= AttnTiledMinRows) {
+	if !fresh && (s.Kernel == AttnTiled || s.Kernel == AttnBlock || s.Kernel == AttnAuto && s.T >= AttnTiledMinRows) {
 		if err := a.prepareTiled(d, q, kc, vc, step, out, s); err != nil {
 			return fail(err)
 		}
@@ -262,24 +269,47 @@ var (
 
 const attnTiledMinSplit = 64
 
-// prefillKernel compiles (once) attention_prefill.wgsl for tiling tl.
-func (a *Attention) prefillKernel(tl prefillTiling) (*kernel, error) {
+// AttnBlockAuto lets AttnAuto pick the blocked kernel (tests and
+// benchmarks compare the two).
+var AttnBlockAuto = true
+
+// prefillKernel compiles (once) the prompt-chunk kernel for shape s: the
+// blocked one (AttnBlock, or AttnAuto where newBlockTiling fits) or
+// attention_prefill.wgsl. It returns the kernel's queries per block.
+func (a *Attention) prefillKernel(s AttnShape) (k *kernel, br int, err error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if k, ok := a.prefill[tl]; ok {
-		return k, nil
+	shared := a.c.Dev.Info.Limits["maxComputeWorkgroupStorageSize"]
+	if bt, ok := newBlockTiling(s.HeadDim, shared); ok && (s.Kernel == AttnBlock || s.Kernel == AttnAuto && AttnBlockAuto) {
+		if k = a.block[bt]; k == nil {
+			k, err = a.c.compile(context.Background(), shader{kernel: "attention_block", params: attnPrefillParams{}, consts: bt.consts(),
+				libs: []string{"attention_block_range"}}, prefillEntries...)
+			if err != nil {
+				return nil, 0, err
+			}
+			a.block[bt] = k
+		}
+		return k, bt.BR, nil
+	} else if s.Kernel == AttnBlock {
+		return nil, 0, fmt.Errorf("gpuops: no blocked attention for head_dim %d in %d bytes of workgroup memory", s.HeadDim, shared)
 	}
-	k, err := a.c.compile(context.Background(), shader{kernel: "attention_prefill", params: attnPrefillParams{}, consts: tl.consts()},
-		gpu.Uniform, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage, gpu.Storage, gpu.Storage)
-	if err != nil {
-		return nil, err
+	tl := newPrefillTiling(s.HeadDim)
+	if k = a.prefill[tl]; k == nil {
+		k, err = a.c.compile(context.Background(), shader{kernel: "attention_prefill", params: attnPrefillParams{}, consts: tl.consts(),
+			libs: []string{"attention_block_range"}}, prefillEntries...)
+		if err != nil {
+			return nil, 0, err
+		}
+		a.prefill[tl] = k
 	}
-	a.prefill[tl] = k
-	return k, nil
+	return k, tl.BR, nil
 }
 
-// prepareTiled adds the tiled attention of a prompt chunk (keys already
-// appended) and, with several splits, the combine pass.
+var prefillEntries = []gpu.BindingType{gpu.Uniform, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage,
+	gpu.Storage, gpu.Storage}
+
+// prepareTiled adds the tiled or blocked attention of a prompt chunk
+// (keys already appended) and, with several splits, the combine pass.
 //
 // It splits keys only to give the GPU enough workgroups: unlike the
 // row-wise kernel's fixed split positions, SplitLen 0 here divides each
@@ -287,19 +317,18 @@ func (a *Attention) prefillKernel(tl prefillTiling) (*kernel, error) {
 // once while a chunk's positions (how many keys it sees) change per step.
 // An explicit SplitLen keeps its meaning: key positions per workgroup.
 func (a *Attention) prepareTiled(d *Dispatch, q, kc, vc, step, out gpu.Binding, s AttnShape) error {
-	tl := newPrefillTiling(s.HeadDim)
-	k, err := a.prefillKernel(tl)
+	k, br, err := a.prefillKernel(s)
 	if err != nil {
 		return err
 	}
 	group := s.Heads / s.KVHeads
-	blocks := (s.T*group + tl.BR - 1) / tl.BR
+	blocks := (s.T*group + br - 1) / br
 	groups := s.B * s.KVHeads * blocks
 	// A block's key range: at most the cache, and with a window the window
 	// plus the positions its rows span (consecutive within a chunk).
 	keys := s.CacheLen
 	if s.Window > 0 {
-		keys = min(keys, s.Window+min(s.T, (tl.BR+group-1)/group+1)-1)
+		keys = min(keys, s.Window+min(s.T, (br+group-1)/group+1)-1)
 	}
 	splits, splitLen := 1, 0
 	switch {

@@ -52,8 +52,9 @@ func TestAttention(t *testing.T) {
 		// a window.
 		{"group 8 tiles", 8, 1, 64, 120, 0, 0, []int{90}, 2, 70, AttnAuto, nil},
 		{"group 6 window", 6, 1, 32, 60, 20, 0, []int{9}, 4, 0, AttnAuto, nil},
-		// The tiled prompt kernel (blocks of 128, 64, 32 queries for
-		// head_dim 64, 128, 256): blocks cut mid-row (3 heads per KV head)
+		// The prompt kernels (tiled: blocks of 128, 64, 32 queries for
+		// head_dim 64, 128, 256; blocked: 32 queries × 32 keys in 16 KiB of
+		// workgroup memory): blocks cut mid-row (3 heads per KV head)
 		// and partial last blocks, a second chunk over cached positions,
 		// split keys.
 		{"tiled hd64", 6, 2, 64, 200, 0, 0, []int{50, 20}, 2, 0, AttnAuto, nil},
@@ -61,6 +62,11 @@ func TestAttention(t *testing.T) {
 		{"tiled hd256", 2, 1, 256, 64, 0, 0, []int{18, 25}, 1, 0, AttnAuto, nil},
 		{"tiled hd64 window long", 2, 2, 64, 300, 40, 0, []int{150, 130}, 1, 0, AttnAuto, nil},
 		{"tiled hd96 split", 3, 1, 96, 48, 0, 0, []int{9, 16}, 1, 5, AttnTiled, nil}, // a team of 3: 126 invocations
+		// The blocked kernel (AttnAuto's where it fits, as above) with 3
+		// output quads per invocation; the tiled kernel where the blocked
+		// one would serve.
+		{"tiled hd96 split block", 3, 1, 96, 48, 0, 0, []int{9, 16}, 1, 5, AttnBlock, nil},
+		{"tiled hd128 ring window softcap tiled", 4, 1, 128, 31, 12, 30, []int{20, 17}, 3, 0, AttnTiled, nil},
 		// Decode norming and rotating q and k itself (Gemma 3, Qwen3:
 		// q/k norms; Llama: rotation only, rope factors, partial rotary).
 		{"rope neox norm hd256", 4, 1, 256, 40, 0, 50, []int{5}, 3, 0, AttnAuto, &attnRopeCase{model.RopeNeoX, 0, 1e6, false, true}},
@@ -277,6 +283,41 @@ func TestPrefillTiling(t *testing.T) {
 		{HD4: 64, TQ: 8, VPM: 8, QPI: 1, BR: 16, WG: 128, BC: 7},
 	} {
 		require.Equal(t, want, newPrefillTiling(4*want.HD4))
+	}
+}
+
+// TestBlockTiling checks the blocked kernel's choice per workgroup memory
+// (48 KiB: the H100's; 32 KiB; WebGPU's guaranteed 16 KiB) and head_dim:
+// the shape fits, V steps divide the tile and fit the staging area, and
+// head_dims the tile's columns cannot split evenly are left to the tiled
+// kernel.
+func TestBlockTiling(t *testing.T) {
+	for _, tc := range []struct {
+		hd     int
+		shared uint64
+		want   blockTiling
+		ok     bool
+	}{
+		{128, 48 << 10, blockTiling{HD4: 32, BR: 64, BC: 64, DK: 32, VK: 32, WG: 256}, true},
+		{256, 48 << 10, blockTiling{HD4: 64, BR: 64, BC: 64, DK: 32, VK: 16, WG: 256}, true},
+		{64, 48 << 10, blockTiling{HD4: 16, BR: 64, BC: 64, DK: 32, VK: 64, WG: 256}, true},
+		{128, 32 << 10, blockTiling{HD4: 32, BR: 64, BC: 64, DK: 16, VK: 16, WG: 256}, true},
+		{256, 16 << 10, blockTiling{HD4: 64, BR: 32, BC: 32, DK: 16, VK: 4, WG: 64}, true},
+		{96, 48 << 10, blockTiling{HD4: 24, BR: 32, BC: 32, DK: 16, VK: 8, WG: 64}, true}, // only 32 splits 96 evenly
+		{80, 48 << 10, blockTiling{}, false},
+		{8, 48 << 10, blockTiling{}, false},
+		{256, 8 << 10, blockTiling{}, false},
+	} {
+		got, ok := newBlockTiling(tc.hd, tc.shared)
+		require.Equal(t, tc.ok, ok, "head_dim %d in %d bytes", tc.hd, tc.shared)
+		require.Equal(t, tc.want, got, "head_dim %d in %d bytes", tc.hd, tc.shared)
+		if !ok {
+			continue
+		}
+		require.LessOrEqual(t, uint64(got.sharedBytes()), tc.shared)
+		require.Zero(t, got.BC%got.VK)
+		require.LessOrEqual(t, got.VK*4*got.HD4, got.DK*(got.BR+got.BC), "V step within the staging area")
+		require.Zero(t, got.HD4%(got.BC/4), "whole output quads per invocation")
 	}
 }
 

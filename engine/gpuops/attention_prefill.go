@@ -86,3 +86,59 @@ type attnPrefillParams struct {
 	Scale    float32 `wgsl:"scale"`
 	Softcap  float32 `wgsl:"softcap"`
 }
+
+// blockTiling is attention_block.wgsl's shape for one head_dim: blocks of
+// BR queries, tiles of BC keys (a BC/4 × BR/4 grid of invocations, each
+// with 4×4 scores), DK head_dim elements per staged Q/K step, VK keys per
+// staged V step.
+type blockTiling struct {
+	HD4, BR, BC, DK, VK, WG int
+}
+
+// blockShapes are the block (= tile) sizes and head_dim steps the blocked
+// kernel tries, fastest first where workgroup memory allows; a variable so
+// the benchmark can compare them on the GPU. On an H100
+// (TestBenchAttention, same run) 64 with DK 32 was within 4% of DK 16 on
+// every shape and up to 2.4× faster on some, 20–35% faster than DK 8,
+// and 30–90% faster than 32×32 blocks (which fit WebGPU's guaranteed 16
+// KiB: lavapipe and SwiftShader take them).
+var blockShapes = []struct{ size, dk int }{{64, 32}, {64, 16}, {32, 16}}
+
+// newBlockTiling is the first blocked tiling of blockShapes for head_dim
+// whose workgroup memory fits shared bytes: false when none does or
+// head_dim does not split evenly over the tile's columns of invocations
+// and the head_dim step.
+func newBlockTiling(headDim int, shared uint64) (blockTiling, bool) {
+	for _, sh := range blockShapes {
+		bs, dk := sh.size, sh.dk
+		if headDim%bs != 0 || headDim%dk != 0 || dk%4 != 0 || bs%4 != 0 || bs < 32 || bs > 64 {
+			continue
+		}
+		// V rows are staged where the Q and K steps were, as many keys as
+		// fit there (a divisor of the tile).
+		vk := bs
+		for vk > 1 && vk*headDim > dk*2*bs {
+			vk /= 2
+		}
+		t := blockTiling{HD4: headDim / 4, BR: bs, BC: bs, DK: dk, VK: vk, WG: bs * bs / 16}
+		if uint64(t.sharedBytes()) <= shared {
+			return t, true
+		}
+	}
+	return blockTiling{}, false
+}
+
+// sharedBytes is the kernel's workgroup memory: the staging area, p_sh,
+// red_sh, range_sh.
+func (t blockTiling) sharedBytes() int {
+	stage := max(t.DK*(t.BR+t.BC), t.VK*4*t.HD4)
+	return 4*(stage+t.BC*t.BR+t.BR*t.BC/4) + 16
+}
+
+func (t blockTiling) consts() map[string]string {
+	c := map[string]string{}
+	for name, v := range map[string]int{"HD4": t.HD4, "BR": t.BR, "BC": t.BC, "DK": t.DK, "VK": t.VK, "WG": t.WG} {
+		c[name] = fmt.Sprintf("%du", v)
+	}
+	return c
+}

@@ -19,7 +19,8 @@ func TestBenchAttention(t *testing.T) {
 	})
 }
 
-// prefillSweep are the block shapes DOPPLER_GPUOPS_BENCH_SWEEP=1 times
+// prefillSweep are the tiled kernel's block shapes
+// DOPPLER_GPUOPS_BENCH_SWEEP=tiled times
 // (the first is the default).
 var prefillSweep = []struct{ inv, vpm, qpi int }{
 	{128, 8, 1}, {128, 8, 2}, {256, 8, 1}, {64, 8, 1}, {128, 4, 1}, {128, 16, 1}, {64, 8, 2}, {128, 4, 2}, {64, 4, 4},
@@ -37,6 +38,37 @@ func benchTilings(hd int, f func(label string)) {
 	}
 }
 
+// blockSweep are the blocked kernel's sizes (block = tile) and head_dim
+// steps DOPPLER_GPUOPS_BENCH_SWEEP=1 times (beside the tiled kernel's
+// default), and the workgroup targets of its default shape.
+var (
+	blockSweep   = []struct{ size, dk int }{{64, 32}, {64, 16}, {64, 8}, {32, 16}}
+	blockTargets = []int{256, 512, 2048}
+)
+
+// benchBlocks runs f under each blocked tiling of blockSweep that fits c's
+// device, then the default one at each of blockTargets, restoring the
+// defaults after.
+func benchBlocks(hd int, c *Context, f func(label string)) {
+	defer func(shapes []struct{ size, dk int }, target int) {
+		blockShapes, AttnTiledTargetGroups = shapes, target
+	}(blockShapes, AttnTiledTargetGroups)
+	shared := c.Dev.Info.Limits["maxComputeWorkgroupStorageSize"]
+	for _, sh := range blockSweep {
+		blockShapes = []struct{ size, dk int }{sh}
+		if bt, ok := newBlockTiling(hd, shared); ok {
+			f(fmt.Sprintf("%+v", bt))
+		}
+	}
+	blockShapes = blockSweep[:1]
+	for _, target := range blockTargets {
+		AttnTiledTargetGroups = target
+		if bt, ok := newBlockTiling(hd, shared); ok {
+			f(fmt.Sprintf("%+v target %d", bt, target))
+		}
+	}
+}
+
 // attnBenchShapes are decode steps and prompt chunks at model sizes:
 // Qwen3-0.6B (16/8 heads of 128), gemma-3-270m (4/1 of 256, a 512 window on
 // most layers), a wider 8/4 of 256. DOPPLER_GPUOPS_BENCH_SMALL=1 times a
@@ -45,6 +77,8 @@ var attnBenchShapes = []struct{ T, pos, heads, kv, hd, cache, window int }{
 	{1, 4095, 32, 8, 128, 4096, 0}, {1, 1000, 8, 1, 256, 4096, 0}, {512, 0, 32, 8, 64, 1024, 0},
 	{256, 256, 16, 8, 128, 1024, 0}, {256, 256, 4, 1, 256, 1024, 0}, {256, 768, 4, 1, 256, 1024, 512},
 	{512, 0, 8, 4, 256, 1024, 0},
+	// The last chunk of a 2,048-token prompt: Qwen3-0.6B, gemma-2-2b.
+	{512, 1536, 16, 8, 128, 2048, 0}, {512, 1536, 8, 4, 256, 2048, 0},
 }
 
 var attnBenchSmall = []struct{ T, pos, heads, kv, hd, cache, window int }{{128, 0, 8, 4, 128, 256, 0}, {128, 128, 8, 4, 128, 256, 0}}
@@ -105,13 +139,19 @@ func benchAttention(t *testing.T, c *Context, bufs *buffers, r *rand.Rand, timeI
 			continue
 		}
 		measure(AttnRowwise, 0, "")
-		// The tiled kernel with split keys (auto) and without.
+		// The tiled and blocked kernels with split keys (auto) and without.
 		for _, split := range []int{0, tc.cache} {
 			if os.Getenv("DOPPLER_GPUOPS_BENCH_SWEEP") == "" {
 				measure(AttnTiled, split, "")
+				measure(AttnBlock, split, "")
 				continue
 			}
-			benchTilings(tc.hd, func(label string) { measure(AttnTiled, split, " "+label) })
+			if os.Getenv("DOPPLER_GPUOPS_BENCH_SWEEP") == "tiled" {
+				benchTilings(tc.hd, func(label string) { measure(AttnTiled, split, " "+label) })
+				continue
+			}
+			measure(AttnTiled, split, "")
+			benchBlocks(tc.hd, c, func(label string) { measure(AttnBlock, split, " "+label) })
 		}
 	}
 }

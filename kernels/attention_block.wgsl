@@ -1,0 +1,228 @@
+// Blocked ("flash") attention for prompt chunks, scores in register
+// micro-tiles: the semantics of attention_prefill.wgsl (same Params, the
+// same blocks of BR queries of one KV head, the same splits and Part
+// layout), computed as two small matmuls per tile of BC keys.
+//
+// Invocation (tx, ty) of the BC/4 × BR/4 grid owns the scores of queries
+// 4ty .. 4ty+3 of the block against keys 4tx .. 4tx+3 of the tile, and the
+// output accumulators of those queries in head_dim columns tx + j·(BC/4)
+// (vec4s, j < OC4). Per tile:
+//   1. S = Q·Kᵀ, stepping DK head_dim elements at a time: the step's Q and
+//      K slices are staged in workgroup memory d-major ([d][query],
+//      [d][key]), so each d costs two vec4 reads for 16 multiply-adds.
+//   2. Online softmax (f32): each invocation's row maxima, then sums, over
+//      its 4 keys meet in red_sh (BC/4 partials a row); the probabilities
+//      go to p_sh, key-major, for step 3.
+//   3. O += P·V, staging VK keys' values at a time: per key one vec4 of P
+//      (4 queries) and OC4 vec4s of V for 16·OC4 multiply-adds.
+// Queries that see no key of the tile get probability 0; keys past the
+// tile's end are staged as zeros (0·garbage could be NaN).
+//
+// Workgroup-memory tiles are XOR-swizzled by (row / 4) % 8 (tslot): the
+// stagings' scattered stores and the reads of one row stay within few
+// banks. No subgroup operations: one source serves every device.
+//
+// Constants from Go (gpuops.blockTiling): HD4 (head_dim / 4), BR, BC (32
+// or 64), DK, VK, WG = BR·BC/16.
+const HD: u32 = HD4 * 4u;
+const QX: u32 = BC / 4u;   // invocations along a tile's keys
+const QY: u32 = BR / 4u;   // invocations along a block's queries
+const OC4: u32 = HD4 / QX; // output vec4s per query per invocation
+const KOFF: u32 = DK * QY; // K's slice after Q's in stage_sh
+const STAGE: u32 = max(DK * (QY + QX), VK * HD4);
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> Q: array<ACT4>;
+@group(0) @binding(2) var<storage, read> KC: array<ACT4>;
+@group(0) @binding(3) var<storage, read> VC: array<ACT4>;
+@group(0) @binding(4) var<storage, read> step: array<i32>;
+@group(0) @binding(5) var<storage, read_write> O: array<ACT4>;
+@group(0) @binding(6) var<storage, read_write> Part: array<vec4<f32>>;
+
+// Q and K slices of a head_dim step, then V rows of a key step.
+var<workgroup> stage_sh: array<vec4<f32>, STAGE>;
+// Probabilities [key][query quad].
+var<workgroup> p_sh: array<vec4<f32>, BC * QY>;
+// Per query, each tx's maximum over its 4 keys, then its sum.
+var<workgroup> red_sh: array<f32, BR * QX>;
+var<workgroup> range_sh: vec4<u32>;
+
+// tslot is the vec4 holding items 4q .. 4q+3 of row d of a tile w4 vec4s
+// wide (w4 = 8 or 16).
+fn tslot(d: u32, q: u32, w4: u32) -> u32 {
+    return d * w4 + (q ^ ((d >> 2u) & 7u));
+}
+
+// q_quad is the chunk's Q vec4 d4 of query r of block blk (KV head kvh,
+// sequence b): r past the chunk reads the last row's (never stored).
+fn q_quad(b: u32, blk: u32, kvh: u32, group: u32, r: u32, d4: u32) -> vec4<f32> {
+    let flat = blk * BR + r;
+    let t = min(flat / group, P.t - 1u);
+    return vec4<f32>(Q[((b * P.t + t) * P.heads + kvh * group + flat % group) * HD4 + d4]);
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>,
+        @builtin(num_workgroups) nwg: vec3<u32>) {
+    let g = wid.x + wid.y * nwg.x;
+    let split = g % P.splits;
+    let bg = g / P.splits;
+    if (bg >= P.groups) {
+        return;
+    }
+    let blk = bg % P.blocks;
+    let kvh = (bg / P.blocks) % P.kv_heads;
+    let b = bg / (P.blocks * P.kv_heads);
+    let group = P.heads / P.kv_heads;
+    let tx = lid % QX;
+    let ty = lid / QX;
+    if (lid == 0u) {
+        range_sh = block_range(blk, b, split, group);
+    }
+    let rng = workgroupUniformLoad(&range_sh);
+    let lo = rng.x;
+    let hi = rng.y;
+    let kv_base = rng.z * P.cache_len;
+
+    // This invocation's 4 queries: what they see.
+    var pos: array<u32, 4>;
+    var first: array<u32, 4>;
+    var m: array<f32, 4>;
+    var l = array<f32, 4>();
+    var acc = array<vec4<f32>, 4u * OC4>();
+    for (var e = 0u; e < 4u; e++) {
+        let t = min((blk * BR + 4u * ty + e) / group, P.t - 1u);
+        pos[e] = u32(step[P.pos_off + b * P.t + t]);
+        first[e] = first_key(pos[e]);
+        m[e] = NEG;
+    }
+    for (var tile = lo; tile < hi; tile += BC) {
+        let n = min(BC, hi - tile);
+        // 1. Scores.
+        var s = array<vec4<f32>, 4>(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
+        for (var d0 = 0u; d0 < HD4; d0 += DK / 4u) {
+            for (var i = lid; i < BR * DK / 4u; i += WG) {
+                let r = i / (DK / 4u);
+                let dq = i % (DK / 4u);
+                let v = q_quad(b, blk, kvh, group, r, d0 + dq);
+                for (var e = 0u; e < 4u; e++) {
+                    stage_sh[tslot(4u * dq + e, r / 4u, QY)][r % 4u] = v[e];
+                }
+            }
+            for (var i = lid; i < BC * DK / 4u; i += WG) {
+                let c = i / (DK / 4u);
+                let dq = i % (DK / 4u);
+                var v = vec4<f32>(0.0);
+                if (c < n) {
+                    v = vec4<f32>(KC[((kv_base + (tile + c) % P.cache_len) * P.kv_heads + kvh) * HD4 + d0 + dq]);
+                }
+                for (var e = 0u; e < 4u; e++) {
+                    stage_sh[KOFF + tslot(4u * dq + e, c / 4u, QX)][c % 4u] = v[e];
+                }
+            }
+            workgroupBarrier();
+            for (var dd = 0u; dd < DK; dd++) {
+                let a = stage_sh[tslot(dd, ty, QY)];
+                let k = stage_sh[KOFF + tslot(dd, tx, QX)];
+                s[0] += a.x * k;
+                s[1] += a.y * k;
+                s[2] += a.z * k;
+                s[3] += a.w * k;
+            }
+            workgroupBarrier();
+        }
+        // 2. Online softmax: masked scores become NEG, then probability 0.
+        for (var e = 0u; e < 4u; e++) {
+            var mx = NEG;
+            for (var f = 0u; f < 4u; f++) {
+                let c = 4u * tx + f;
+                let kp = tile + c;
+                var x = NEG;
+                if (c < n && kp <= pos[e] && kp >= first[e]) {
+                    x = score(s[e][f]);
+                }
+                s[e][f] = x;
+                mx = max(mx, x);
+            }
+            red_sh[(4u * ty + e) * QX + tx] = mx;
+        }
+        workgroupBarrier();
+        var mt = array<f32, 4>(NEG, NEG, NEG, NEG);
+        for (var e = 0u; e < 4u; e++) {
+            for (var x = 0u; x < QX; x++) {
+                mt[e] = max(mt[e], red_sh[(4u * ty + e) * QX + x]);
+            }
+        }
+        workgroupBarrier(); // red_sh takes the sums next
+        var p = array<vec4<f32>, 4>();
+        for (var e = 0u; e < 4u; e++) {
+            let mn = max(m[e], mt[e]);
+            let corr = exp(m[e] - mn);
+            m[e] = mn;
+            l[e] *= corr;
+            for (var j = 0u; j < OC4; j++) {
+                acc[e * OC4 + j] *= corr;
+            }
+            for (var f = 0u; f < 4u; f++) {
+                p[e][f] = select(0.0, exp(s[e][f] - mn), s[e][f] > 0.5 * NEG);
+            }
+            red_sh[(4u * ty + e) * QX + tx] = p[e].x + p[e].y + p[e].z + p[e].w;
+        }
+        for (var f = 0u; f < 4u; f++) {
+            p_sh[tslot(4u * tx + f, ty, QY)] = vec4<f32>(p[0][f], p[1][f], p[2][f], p[3][f]);
+        }
+        // 3. Values.
+        for (var k0 = 0u; k0 < n; k0 += VK) {
+            for (var i = lid; i < VK * HD4; i += WG) {
+                let c = k0 + i / HD4;
+                var v = vec4<f32>(0.0);
+                if (c < n) {
+                    v = vec4<f32>(VC[((kv_base + (tile + c) % P.cache_len) * P.kv_heads + kvh) * HD4 + i % HD4]);
+                }
+                stage_sh[i] = v;
+            }
+            workgroupBarrier();
+            if (k0 == 0u) {
+                for (var e = 0u; e < 4u; e++) {
+                    var sum = 0.0;
+                    for (var x = 0u; x < QX; x++) {
+                        sum += red_sh[(4u * ty + e) * QX + x];
+                    }
+                    l[e] += sum;
+                }
+            }
+            for (var k = 0u; k < VK; k++) {
+                let pv = p_sh[tslot(k0 + k, ty, QY)];
+                for (var j = 0u; j < OC4; j++) {
+                    let v = stage_sh[k * HD4 + tx + j * QX];
+                    acc[j] += pv.x * v;
+                    acc[OC4 + j] += pv.y * v;
+                    acc[2u * OC4 + j] += pv.z * v;
+                    acc[3u * OC4 + j] += pv.w * v;
+                }
+            }
+            workgroupBarrier();
+        }
+    }
+    for (var e = 0u; e < 4u; e++) {
+        let flat = blk * BR + 4u * ty + e;
+        if (flat >= P.t * group) {
+            break;
+        }
+        let r = b * P.t + flat / group;
+        let qb = (r * P.heads + kvh * group + flat % group) * HD4;
+        if (P.splits == 1u) {
+            for (var j = 0u; j < OC4; j++) {
+                O[qb + tx + j * QX] = ACT4(acc[e * OC4 + j] / l[e]);
+            }
+            continue;
+        }
+        let pb = ((qb / HD4) * P.splits + split) * (HD4 + 1u); // as attention.wgsl's
+        if (tx == 0u) {
+            Part[pb] = vec4<f32>(m[e], l[e], 0.0, 0.0);
+        }
+        for (var j = 0u; j < OC4; j++) {
+            Part[pb + 1u + tx + j * QX] = acc[e * OC4 + j];
+        }
+    }
+}
