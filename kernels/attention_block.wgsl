@@ -10,9 +10,10 @@
 //   1. S = Q·Kᵀ, stepping DK head_dim elements at a time: the step's Q and
 //      K slices are staged in workgroup memory d-major ([d][query],
 //      [d][key]), so each d costs two vec4 reads for 16 multiply-adds.
-//   2. Online softmax (f32): each invocation's row maxima, then sums, over
-//      its 4 keys meet in red_sh (BC/4 partials a row); the probabilities
-//      go to p_sh, key-major, for step 3.
+//   2. Online softmax (f32): each invocation's maxima, then sums, over its
+//      4 keys meet in red_sh, a vec4 for its 4 queries (so BC/4 vec4 reads
+//      gather a query quad's partials); the probabilities go to p_sh,
+//      key-major, for step 3.
 //   3. O += P·V, staging VK keys' values at a time: per key one vec4 of P
 //      (4 queries) and OC4 vec4s of V for 16·OC4 multiply-adds.
 // Queries that see no key of the tile get probability 0; keys past the
@@ -43,8 +44,8 @@ const STAGE: u32 = max(DK * (QY + QX), VK * HD4);
 var<workgroup> stage_sh: array<vec4<f32>, STAGE>;
 // Probabilities [key][query quad].
 var<workgroup> p_sh: array<vec4<f32>, BC * QY>;
-// Per query, each tx's maximum over its 4 keys, then its sum.
-var<workgroup> red_sh: array<f32, BR * QX>;
+// Per query quad ty, each tx's maxima over its 4 keys, then its sums.
+var<workgroup> red_sh: array<vec4<f32>, QY * QX>;
 var<workgroup> range_sh: vec4<u32>;
 
 // tslot is the vec4 holding items 4q .. 4q+3 of row d of a tile w4 vec4s
@@ -132,8 +133,8 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
             workgroupBarrier();
         }
         // 2. Online softmax: masked scores become NEG, then probability 0.
+        var mx = vec4<f32>(NEG);
         for (var e = 0u; e < 4u; e++) {
-            var mx = NEG;
             for (var f = 0u; f < 4u; f++) {
                 let c = 4u * tx + f;
                 let kp = tile + c;
@@ -142,19 +143,18 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
                     x = score(s[e][f]);
                 }
                 s[e][f] = x;
-                mx = max(mx, x);
+                mx[e] = max(mx[e], x);
             }
-            red_sh[(4u * ty + e) * QX + tx] = mx;
         }
+        red_sh[ty * QX + tx] = mx;
         workgroupBarrier();
-        var mt = array<f32, 4>(NEG, NEG, NEG, NEG);
-        for (var e = 0u; e < 4u; e++) {
-            for (var x = 0u; x < QX; x++) {
-                mt[e] = max(mt[e], red_sh[(4u * ty + e) * QX + x]);
-            }
+        var mt = vec4<f32>(NEG);
+        for (var x = 0u; x < QX; x++) {
+            mt = max(mt, red_sh[ty * QX + x]);
         }
         workgroupBarrier(); // red_sh takes the sums next
         var p = array<vec4<f32>, 4>();
+        var ps = vec4<f32>(0.0);
         for (var e = 0u; e < 4u; e++) {
             let mn = max(m[e], mt[e]);
             let corr = exp(m[e] - mn);
@@ -166,8 +166,9 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
             for (var f = 0u; f < 4u; f++) {
                 p[e][f] = select(0.0, exp(s[e][f] - mn), s[e][f] > 0.5 * NEG);
             }
-            red_sh[(4u * ty + e) * QX + tx] = p[e].x + p[e].y + p[e].z + p[e].w;
+            ps[e] = p[e].x + p[e].y + p[e].z + p[e].w;
         }
+        red_sh[ty * QX + tx] = ps;
         for (var f = 0u; f < 4u; f++) {
             p_sh[tslot(4u * tx + f, ty, QY)] = vec4<f32>(p[0][f], p[1][f], p[2][f], p[3][f]);
         }
@@ -183,12 +184,12 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
             }
             workgroupBarrier();
             if (k0 == 0u) {
+                var sum = vec4<f32>(0.0);
+                for (var x = 0u; x < QX; x++) {
+                    sum += red_sh[ty * QX + x];
+                }
                 for (var e = 0u; e < 4u; e++) {
-                    var sum = 0.0;
-                    for (var x = 0u; x < QX; x++) {
-                        sum += red_sh[(4u * ty + e) * QX + x];
-                    }
-                    l[e] += sum;
+                    l[e] += sum[e];
                 }
             }
             for (var k = 0u; k < VK; k++) {
