@@ -99,10 +99,16 @@ add_backports() {
 		printf 'Types: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main\n%s\n' \
 			"$uri" "${keyring:+Signed-By: $keyring}" | as_root tee "$dst" >/dev/null
 	fi
-	if ! apt-cache show mesa-vulkan-drivers/bookworm-backports >/dev/null 2>&1; then
+	# apt-get update can exit 0 with a fetch that failed (a warning): check
+	# that the list arrived, and try again a few times before giving up.
+	local try
+	for try in 1 2 3; do
+		apt-cache show mesa-vulkan-drivers/bookworm-backports >/dev/null 2>&1 && return 0
+		[ "$try" = 1 ] || { log "bookworm-backports list missing after apt-get update: retrying"; sleep 5; }
 		as_root apt-get update -o Dir::Etc::sourcelist="sources.list.d/$BACKPORTS_LIST" \
 			-o Dir::Etc::sourceparts=- -o APT::Get::List-Cleanup=0 >/dev/null
-	fi
+	done
+	apt-cache show mesa-vulkan-drivers/bookworm-backports >/dev/null 2>&1
 }
 
 # deps_of PKG: the package names PKG depends on (first alternative each).

@@ -98,10 +98,11 @@ type blockTiling struct {
 // blockShapes are the block (= tile) sizes and head_dim steps the blocked
 // kernel tries, fastest first where workgroup memory allows; a variable so
 // the benchmark can compare them on the GPU. On an H100
-// (TestBenchAttention, same run) 64 with DK 32 was within 4% of DK 16 on
-// every shape and up to 2.4× faster on some, 20–35% faster than DK 8,
-// and 30–90% faster than 32×32 blocks (which fit WebGPU's guaranteed 16
-// KiB: lavapipe and SwiftShader take them).
+// (TestBenchAttention, one run; single timings varied up to 30%) DK 32
+// read as fast as DK 16 on most shapes and up to 1.7× faster on a few,
+// 20–35% faster than DK 8; 64×64 blocks ran 30% to 2.1× faster than
+// 32×32 ones (which fit WebGPU's guaranteed 16 KiB: lavapipe and
+// SwiftShader take them).
 var blockShapes = []struct{ size, dk int }{{64, 32}, {64, 16}, {32, 16}}
 
 // newBlockTiling is the first blocked tiling of blockShapes for head_dim
