@@ -32,21 +32,12 @@ const OC4: u32 = HD4 / QX; // output vec4s per query per invocation
 const KOFF: u32 = DK * QY; // K's slice after Q's in stage_sh
 const STAGE: u32 = max(DK * (QY + QX), VK * HD4);
 
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> Q: array<ACT4>;
-@group(0) @binding(2) var<storage, read> KC: array<ACT4>;
-@group(0) @binding(3) var<storage, read> VC: array<ACT4>;
-@group(0) @binding(4) var<storage, read> step: array<i32>;
-@group(0) @binding(5) var<storage, read_write> O: array<ACT4>;
-@group(0) @binding(6) var<storage, read_write> Part: array<vec4<f32>>;
-
 // Q and K slices of a head_dim step, then V rows of a key step.
 var<workgroup> stage_sh: array<vec4<f32>, STAGE>;
 // Probabilities [key][query quad].
 var<workgroup> p_sh: array<vec4<f32>, BC * QY>;
 // Per query quad ty, each tx's maxima over its 4 keys, then its sums.
 var<workgroup> red_sh: array<vec4<f32>, QY * QX>;
-var<workgroup> range_sh: vec4<u32>;
 
 // tslot is the vec4 holding items 4q .. 4q+3 of row d of a tile w4 vec4s
 // wide (w4 = 8 or 16).
@@ -54,36 +45,19 @@ fn tslot(d: u32, q: u32, w4: u32) -> u32 {
     return d * w4 + (q ^ ((d >> 2u) & 7u));
 }
 
-// q_quad is the chunk's Q vec4 d4 of query r of block blk (KV head kvh,
-// sequence b): r past the chunk reads the last row's (never stored).
-fn q_quad(b: u32, blk: u32, kvh: u32, group: u32, r: u32, d4: u32) -> vec4<f32> {
-    let flat = blk * BR + r;
-    let t = min(flat / group, P.t - 1u);
-    return vec4<f32>(Q[((b * P.t + t) * P.heads + kvh * group + flat % group) * HD4 + d4]);
-}
-
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>,
         @builtin(num_workgroups) nwg: vec3<u32>) {
-    let g = wid.x + wid.y * nwg.x;
-    let split = g % P.splits;
-    let bg = g / P.splits;
-    if (bg >= P.groups) {
+    let at = block_at(wid.x + wid.y * nwg.x);
+    if (!at.live) {
         return;
     }
-    let blk = bg % P.blocks;
-    let kvh = (bg / P.blocks) % P.kv_heads;
-    let b = bg / (P.blocks * P.kv_heads);
-    let group = P.heads / P.kv_heads;
     let tx = lid % QX;
     let ty = lid / QX;
-    if (lid == 0u) {
-        range_sh = block_range(blk, b, split, group);
-    }
-    let rng = workgroupUniformLoad(&range_sh);
+    let rng = shared_range(lid, at);
     let lo = rng.x;
     let hi = rng.y;
-    let kv_base = rng.z * P.cache_len;
+    let kv_base = rng.z;
 
     // This invocation's 4 queries: what they see.
     var pos: array<u32, 4>;
@@ -92,8 +66,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     var l = array<f32, 4>();
     var acc = array<vec4<f32>, 4u * OC4>();
     for (var e = 0u; e < 4u; e++) {
-        let t = min((blk * BR + 4u * ty + e) / group, P.t - 1u);
-        pos[e] = u32(step[P.pos_off + b * P.t + t]);
+        pos[e] = pos_at(at, at.blk * BR + 4u * ty + e);
         first[e] = first_key(pos[e]);
         m[e] = NEG;
     }
@@ -105,7 +78,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
             for (var i = lid; i < BR * DK / 4u; i += WG) {
                 let r = i / (DK / 4u);
                 let dq = i % (DK / 4u);
-                let v = q_quad(b, blk, kvh, group, r, d0 + dq);
+                let v = vec4<f32>(Q[query_at(at, at.blk * BR + r) + d0 + dq]);
                 for (var e = 0u; e < 4u; e++) {
                     stage_sh[tslot(4u * dq + e, r / 4u, QY)][r % 4u] = v[e];
                 }
@@ -115,7 +88,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
                 let dq = i % (DK / 4u);
                 var v = vec4<f32>(0.0);
                 if (c < n) {
-                    v = vec4<f32>(KC[((kv_base + (tile + c) % P.cache_len) * P.kv_heads + kvh) * HD4 + d0 + dq]);
+                    v = vec4<f32>(KC[kv_at(kv_base, tile + c, at.kvh, d0 + dq)]);
                 }
                 for (var e = 0u; e < 4u; e++) {
                     stage_sh[KOFF + tslot(4u * dq + e, c / 4u, QX)][c % 4u] = v[e];
@@ -178,7 +151,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
                 let c = k0 + i / HD4;
                 var v = vec4<f32>(0.0);
                 if (c < n) {
-                    v = vec4<f32>(VC[((kv_base + (tile + c) % P.cache_len) * P.kv_heads + kvh) * HD4 + i % HD4]);
+                    v = vec4<f32>(VC[kv_at(kv_base, tile + c, at.kvh, i % HD4)]);
                 }
                 stage_sh[i] = v;
             }
@@ -206,24 +179,16 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         }
     }
     for (var e = 0u; e < 4u; e++) {
-        let flat = blk * BR + 4u * ty + e;
-        if (flat >= P.t * group) {
+        let flat = at.blk * BR + 4u * ty + e;
+        if (flat >= P.t * at.group) {
             break;
         }
-        let r = b * P.t + flat / group;
-        let qb = (r * P.heads + kvh * group + flat % group) * HD4;
-        if (P.splits == 1u) {
-            for (var j = 0u; j < OC4; j++) {
-                O[qb + tx + j * QX] = ACT4(acc[e * OC4 + j] / l[e]);
-            }
-            continue;
-        }
-        let pb = ((qb / HD4) * P.splits + split) * (HD4 + 1u); // as attention.wgsl's
+        let qb = query_at(at, flat);
         if (tx == 0u) {
-            Part[pb] = vec4<f32>(m[e], l[e], 0.0, 0.0);
+            store_stats(at, qb, m[e], l[e]);
         }
         for (var j = 0u; j < OC4; j++) {
-            Part[pb + 1u + tx + j * QX] = acc[e * OC4 + j];
+            store_quad(at, qb, tx + j * QX, acc[e * OC4 + j], l[e]);
         }
     }
 }

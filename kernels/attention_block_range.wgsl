@@ -1,7 +1,19 @@
 // Shared by the prompt-chunk attention kernels (attention_prefill.wgsl,
-// attention_block.wgsl), which define BR (queries per block), BC (keys per
-// tile), P (attnPrefillParams) and step: what a block of queries sees.
+// attention_block.wgsl), which define HD4 (head_dim / 4), BR (queries per
+// block) and BC (keys per tile): their bindings, which block of queries a
+// workgroup attends and what it sees.
 const NEG: f32 = -3.0e38;
+
+// Q [rows, heads, head_dim]; the caches; the step buffer (positions,
+// slots); O like Q, or with several splits each split's (max, sum, 0, 0)
+// and accumulator quads in Part (attention_combine.wgsl's layout).
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> Q: array<ACT4>;
+@group(0) @binding(2) var<storage, read> KC: array<ACT4>;
+@group(0) @binding(3) var<storage, read> VC: array<ACT4>;
+@group(0) @binding(4) var<storage, read> step: array<i32>;
+@group(0) @binding(5) var<storage, read_write> O: array<ACT4>;
+@group(0) @binding(6) var<storage, read_write> Part: array<vec4<f32>>;
 
 // first_key is the oldest key position a query at pos sees.
 fn first_key(pos: u32) -> u32 {
@@ -20,14 +32,95 @@ fn score(qk: f32) -> f32 {
     return x;
 }
 
-// block_range is split split's key positions [x, y) of block blk of
-// sequence b (whose queries are rows t·group + g of the chunk, in blocks
-// of BR), and z the sequence's cache slot: from the oldest key any of its
-// queries sees to the newest, in P.splits parts of P.split_len positions
-// (0: the block's own range in equal parts, whole tiles). Step values come
-// from a storage buffer: one invocation calls this and shares the result
-// through workgroup memory, so the loops over them stay workgroup-uniform.
-fn block_range(blk: u32, b: u32, split: u32, group: u32) -> vec4<u32> {
+// BlockAt is what workgroup g attends: split split of block blk (of BR
+// queries) of KV head kvh of sequence b, group query heads per KV head;
+// live is false for surplus workgroups.
+struct BlockAt {
+    live: bool,
+    split: u32,
+    blk: u32,
+    kvh: u32,
+    b: u32,
+    group: u32,
+}
+
+// block_at places workgroup g: splits fastest, then blocks, KV heads and
+// sequences.
+fn block_at(g: u32) -> BlockAt {
+    let bg = g / P.splits;
+    return BlockAt(bg < P.groups, g % P.splits, bg % P.blocks, (bg / P.blocks) % P.kv_heads, bg / (P.blocks * P.kv_heads),
+        P.heads / P.kv_heads);
+}
+
+// kv_at is the index of a cache's vec4 d4 of key position kp of KV head
+// kvh, the sequence's slot starting at row kv_base.
+fn kv_at(kv_base: u32, kp: u32, kvh: u32, d4: u32) -> u32 {
+    return ((kv_base + kp % P.cache_len) * P.kv_heads + kvh) * HD4 + d4;
+}
+
+// query_at is the first vec4 of query flat of at's block (row t·group + g
+// of the chunk, so head kvh·group + g of row t) in Q and O: flat past the
+// chunk reads the last row's.
+fn query_at(at: BlockAt, flat: u32) -> u32 {
+    let r = at.b * P.t + min(flat / at.group, P.t - 1u);
+    return (r * P.heads + at.kvh * at.group + flat % at.group) * HD4;
+}
+
+// pos_at is the position of query flat of at's block (flat past the chunk:
+// the last row's).
+fn pos_at(at: BlockAt, flat: u32) -> u32 {
+    return u32(step[P.pos_off + at.b * P.t + min(flat / at.group, P.t - 1u)]);
+}
+
+var<workgroup> range_sh: vec4<u32>;
+
+// shared_range is block_range(at), computed by invocation 0 and shared
+// through workgroup memory (uniform: the kernels loop over it).
+fn shared_range(lid: u32, at: BlockAt) -> vec4<u32> {
+    if (lid == 0u) {
+        range_sh = block_range(at);
+    }
+    return workgroupUniformLoad(&range_sh);
+}
+
+// store_quad stores quad c (head_dim elements 4c .. 4c+3) of the
+// accumulator v of the query whose vec4s start at qb (query_at) with its
+// softmax sum l: normalized into O with one split, else as is into its
+// split's Part record.
+fn store_quad(at: BlockAt, qb: u32, c: u32, v: vec4<f32>, l: f32) {
+    if (P.splits == 1u) {
+        O[qb + c] = ACT4(v / l);
+    } else {
+        Part[part_at(at, qb) + 1u + c] = v;
+    }
+}
+
+// store_stats stores the query's softmax max m and sum l with several
+// splits (nothing with one).
+fn store_stats(at: BlockAt, qb: u32, m: f32, l: f32) {
+    if (P.splits > 1u) {
+        Part[part_at(at, qb)] = vec4<f32>(m, l, 0.0, 0.0);
+    }
+}
+
+// part_at is the first vec4 of the Part record of split at.split of the
+// query whose vec4s start at qb (attention.wgsl's layout).
+fn part_at(at: BlockAt, qb: u32) -> u32 {
+    return ((qb / HD4) * P.splits + at.split) * (HD4 + 1u);
+}
+
+// block_range is at's key positions [x, y) (its block's queries are rows
+// t·group + g of the chunk, in blocks of BR), and z the first cache row of
+// the sequence's slot: from the oldest key any of the block's queries sees
+// to the newest, in P.splits parts of P.split_len positions (0: the
+// block's own range in equal parts, whole tiles). Step values come from a
+// storage buffer: one invocation calls this and shares the result through
+// workgroup memory, so the loops over them stay workgroup-uniform.
+fn block_range(at: BlockAt) -> vec4<u32> {
+    let blk = at.blk;
+    let b = at.b;
+    let split = at.split;
+    let group = at.group;
     let t0 = blk * BR / group;
     let t1 = min((blk * BR + BR - 1u) / group, P.t - 1u);
     var lo = 0xffffffffu;
@@ -46,5 +139,5 @@ fn block_range(blk: u32, b: u32, split: u32, group: u32) -> vec4<u32> {
     if (split + 1u < P.splits) {
         shi = min(hi, slo + slen);
     }
-    return vec4<u32>(slo, max(slo, shi), u32(step[P.slot_off + b]), 0u);
+    return vec4<u32>(slo, max(slo, shi), u32(step[P.slot_off + b]) * P.cache_len, 0u);
 }

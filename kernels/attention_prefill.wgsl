@@ -37,40 +37,22 @@ const HD: u32 = HD4 * 4u;
 const NT: u32 = WG / TQ;
 const PS: u32 = WG * QPI + 1u; // part_sh row stride: padded against bank conflicts
 
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> Q: array<ACT4>;
-@group(0) @binding(2) var<storage, read> KC: array<ACT4>;
-@group(0) @binding(3) var<storage, read> VC: array<ACT4>;
-@group(0) @binding(4) var<storage, read> step: array<i32>;
-@group(0) @binding(5) var<storage, read_write> O: array<ACT4>;
-@group(0) @binding(6) var<storage, read_write> Part: array<vec4<f32>>;
-
 var<workgroup> kv_sh: array<vec4<f32>, BC * HD4>;
 var<workgroup> part_sh: array<f32, BC * PS>;
-var<workgroup> range_sh: vec4<u32>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>,
         @builtin(num_workgroups) nwg: vec3<u32>) {
-    let g = wid.x + wid.y * nwg.x;
-    let split = g % P.splits;
-    let bg = g / P.splits;
-    if (bg >= P.groups) {
+    let at = block_at(wid.x + wid.y * nwg.x);
+    if (!at.live) {
         return;
     }
-    let blk = bg % P.blocks;
-    let kvh = (bg / P.blocks) % P.kv_heads;
-    let b = bg / (P.blocks * P.kv_heads);
-    let group = P.heads / P.kv_heads;
     let qi = lid / TQ;
     let j = lid % TQ;
-    if (lid == 0u) {
-        range_sh = block_range(blk, b, split, group);
-    }
-    let rng = workgroupUniformLoad(&range_sh);
+    let rng = shared_range(lid, at);
     let lo = rng.x;
     let hi = rng.y;
-    let kv_base = rng.z * P.cache_len;
+    let kv_base = rng.z;
 
     // This invocation's queries: where they read and write, what they see.
     // The last block's tail (invalid) only joins the barriers.
@@ -83,14 +65,13 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     var m: array<f32, QPI>;
     var l = array<f32, QPI>();
     for (var u = 0u; u < QPI; u++) {
-        let flat = blk * BR + u * NT + qi;
-        valid[u] = flat < P.t * group;
-        let r = b * P.t + min(flat / group, P.t - 1u);
-        qb[u] = (r * P.heads + kvh * group + flat % group) * HD4 + j;
-        pos[u] = u32(step[P.pos_off + r]);
+        let flat = at.blk * BR + u * NT + qi;
+        valid[u] = flat < P.t * at.group;
+        qb[u] = query_at(at, flat);
+        pos[u] = pos_at(at, flat);
         first[u] = first_key(pos[u]);
         for (var i = 0u; i < VPM; i++) {
-            q[u * VPM + i] = vec4<f32>(Q[qb[u] + TQ * i]);
+            q[u * VPM + i] = vec4<f32>(Q[qb[u] + j + TQ * i]);
         }
         m[u] = NEG;
     }
@@ -100,7 +81,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
             let c = i / HD4;
             var x = vec4<f32>();
             if (c < n) {
-                x = vec4<f32>(KC[((kv_base + (tile + c) % P.cache_len) * P.kv_heads + kvh) * HD4 + i % HD4]);
+                x = vec4<f32>(KC[kv_at(kv_base, tile + c, at.kvh, i % HD4)]);
             }
             kv_sh[i] = x;
         }
@@ -134,7 +115,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
             let c = i / HD4;
             var x = vec4<f32>();
             if (c < n) {
-                x = vec4<f32>(VC[((kv_base + (tile + c) % P.cache_len) * P.kv_heads + kvh) * HD4 + i % HD4]);
+                x = vec4<f32>(VC[kv_at(kv_base, tile + c, at.kvh, i % HD4)]);
             }
             kv_sh[i] = x;
         }
@@ -178,19 +159,11 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         if (!valid[u]) {
             continue;
         }
-        if (P.splits == 1u) {
-            for (var i = 0u; i < VPM; i++) {
-                O[qb[u] + TQ * i] = ACT4(acc[u * VPM + i] / l[u]);
-            }
-            continue;
-        }
-        // Part row of (row, head) = qb / HD4 (qb is that row's vec4 j).
-        let pb = ((qb[u] / HD4) * P.splits + split) * (HD4 + 1u); // as attention.wgsl's
         if (j == 0u) {
-            Part[pb] = vec4<f32>(m[u], l[u], 0.0, 0.0);
+            store_stats(at, qb[u], m[u], l[u]);
         }
         for (var i = 0u; i < VPM; i++) {
-            Part[pb + 1u + j + TQ * i] = acc[u * VPM + i];
+            store_quad(at, qb[u], j + TQ * i, acc[u * VPM + i], l[u]);
         }
     }
 }
