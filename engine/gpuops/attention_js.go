@@ -283,7 +283,7 @@ func (a *Attention) prefillKernel(s AttnShape) (k *kernel, br int, err error) {
 	if bt, ok := newBlockTiling(s.HeadDim, shared); ok && (s.Kernel == AttnBlock || s.Kernel == AttnAuto && AttnBlockAuto) {
 		if k = a.block[bt]; k == nil {
 			k, err = a.c.compile(context.Background(), shader{kernel: "attention_block", params: attnPrefillParams{}, consts: bt.consts(),
-				libs: []string{"attention_block_range"}}, prefillEntries...)
+				libs: []string{"attention_prompt"}}, prefillEntries...)
 			if err != nil {
 				return nil, 0, err
 			}
@@ -296,7 +296,7 @@ func (a *Attention) prefillKernel(s AttnShape) (k *kernel, br int, err error) {
 	tl := newPrefillTiling(s.HeadDim)
 	if k = a.prefill[tl]; k == nil {
 		k, err = a.c.compile(context.Background(), shader{kernel: "attention_prefill", params: attnPrefillParams{}, consts: tl.consts(),
-			libs: []string{"attention_block_range"}}, prefillEntries...)
+			libs: []string{"attention_prompt"}}, prefillEntries...)
 		if err != nil {
 			return nil, 0, err
 		}

@@ -75,7 +75,7 @@ func TestLibParams(t *testing.T) {
 	for lib, structs := range map[string][]any{
 		"gemv_norm": {matmulGLUParams{}, matmulQKVParams{}}, "attention_range": {attnParams{}, attnRopeParams{}},
 		"attention_decode": {attnParams{}}, "attention_decode_rope": {attnRopeParams{}}, "matmul_tile": {tiledParams{}},
-		"attention_block_range": {attnPrefillParams{}},
+		"attention_prompt": {attnPrefillParams{}},
 	} {
 		src := kernels.MustSource(lib)
 		for _, params := range structs {

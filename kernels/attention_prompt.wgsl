@@ -1,4 +1,4 @@
-// Shared by the prompt-chunk attention kernels (attention_prefill.wgsl,
+// The prompt-chunk attention kernels' common part (attention_prefill.wgsl,
 // attention_block.wgsl), which define HD4 (head_dim / 4), BR (queries per
 // block) and BC (keys per tile): their bindings, which block of queries a
 // workgroup attends and what it sees.
