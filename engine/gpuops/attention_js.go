@@ -269,10 +269,6 @@ var (
 
 const attnTiledMinSplit = 64
 
-// AttnBlockAuto lets AttnAuto pick the blocked kernel (tests and
-// benchmarks compare the two).
-var AttnBlockAuto = true
-
 // prefillKernel compiles (once) the prompt-chunk kernel for shape s: the
 // blocked one (AttnBlock, or AttnAuto where newBlockTiling fits) or
 // attention_prefill.wgsl. It returns the kernel's queries per block.
@@ -280,7 +276,7 @@ func (a *Attention) prefillKernel(s AttnShape) (k *kernel, br int, err error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	shared := a.c.Dev.Info.Limits["maxComputeWorkgroupStorageSize"]
-	if bt, ok := newBlockTiling(s.HeadDim, shared); ok && (s.Kernel == AttnBlock || s.Kernel == AttnAuto && AttnBlockAuto) {
+	if bt, ok := newBlockTiling(s.HeadDim, shared); ok && s.Kernel != AttnTiled {
 		if k = a.block[bt]; k == nil {
 			k, err = a.c.compile(context.Background(), shader{kernel: "attention_block", params: attnPrefillParams{}, consts: bt.consts(),
 				libs: []string{"attention_prompt"}}, prefillEntries...)

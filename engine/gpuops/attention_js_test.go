@@ -363,3 +363,26 @@ func TestAttentionRopeRefused(t *testing.T) {
 		}
 	}
 }
+
+// A prompt chunk asking for the blocked kernel where its head_dim cannot
+// split over the tile's columns (16 here) gets an error, not another
+// kernel; the tiled kernel serves it.
+func TestAttentionBlockRefused(t *testing.T) {
+	c := opsContext(t, variants(t)[0])
+	at, err := NewAttention(testCtx(t), c)
+	require.NoError(t, err)
+	bufs := newBuffers(t, c)
+	const hd, cacheLen, T = 16, 8, 2
+	buf := func(n int) gpu.Binding { return bufs.actOut(n).Binding() }
+	step := bufs.raw(i32Bytes([]int32{0, 1, 0})).Binding()
+	for _, kern := range []AttnKernel{AttnBlock, AttnTiled} {
+		s := AttnShape{B: 1, T: T, Heads: 2, KVHeads: 1, HeadDim: hd, CacheLen: cacheLen, SlotOff: T, Scale: 0.25, Kernel: kern}
+		d, err := at.Prepare(buf(T*2*hd), buf(T*hd), buf(T*hd), buf(cacheLen*hd), buf(cacheLen*hd), step, buf(T*2*hd), s)
+		if kern == AttnBlock {
+			require.ErrorContains(t, err, "no blocked attention for head_dim 16")
+			continue
+		}
+		require.NoError(t, err)
+		d.Release()
+	}
+}
