@@ -272,33 +272,34 @@ const attnTiledMinSplit = 64
 // prefillKernel compiles (once) the prompt-chunk kernel for shape s: the
 // blocked one (AttnBlock, or AttnAuto where newBlockTiling fits) or
 // attention_prefill.wgsl. It returns the kernel's queries per block.
-func (a *Attention) prefillKernel(s AttnShape) (k *kernel, br int, err error) {
+func (a *Attention) prefillKernel(s AttnShape) (*kernel, int, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	shared := a.c.Dev.Info.Limits["maxComputeWorkgroupStorageSize"]
 	if bt, ok := newBlockTiling(s.HeadDim, shared); ok && s.Kernel != AttnTiled {
-		if k = a.block[bt]; k == nil {
-			k, err = a.c.compile(context.Background(), shader{kernel: "attention_block", params: attnPrefillParams{}, consts: bt.consts(),
-				libs: []string{"attention_prompt"}}, prefillEntries...)
-			if err != nil {
-				return nil, 0, err
-			}
-			a.block[bt] = k
-		}
-		return k, bt.BR, nil
+		k, err := compileOnce(a.c, a.block, bt, "attention_block", bt.consts())
+		return k, bt.BR, err
 	} else if s.Kernel == AttnBlock {
 		return nil, 0, fmt.Errorf("gpuops: no blocked attention for head_dim %d in %d bytes of workgroup memory", s.HeadDim, shared)
 	}
 	tl := newPrefillTiling(s.HeadDim)
-	if k = a.prefill[tl]; k == nil {
-		k, err = a.c.compile(context.Background(), shader{kernel: "attention_prefill", params: attnPrefillParams{}, consts: tl.consts(),
-			libs: []string{"attention_prompt"}}, prefillEntries...)
-		if err != nil {
-			return nil, 0, err
-		}
-		a.prefill[tl] = k
+	k, err := compileOnce(a.c, a.prefill, tl, "attention_prefill", tl.consts())
+	return k, tl.BR, err
+}
+
+// compileOnce returns the prompt-chunk kernel name compiled with consts,
+// kept in m under key.
+func compileOnce[K comparable](c *Context, m map[K]*kernel, key K, name string, consts map[string]string) (*kernel, error) {
+	if k := m[key]; k != nil {
+		return k, nil
 	}
-	return k, tl.BR, nil
+	k, err := c.compile(context.Background(), shader{kernel: name, params: attnPrefillParams{}, consts: consts, libs: []string{"attention_prompt"}},
+		prefillEntries...)
+	if err != nil {
+		return nil, err
+	}
+	m[key] = k
+	return k, nil
 }
 
 var prefillEntries = []gpu.BindingType{gpu.Uniform, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage,
