@@ -25,7 +25,6 @@
 //
 // Constants from Go (gpuops.blockTiling): HD4 (head_dim / 4), BR, BC (32
 // or 64), DK, VK, WG = BR·BC/16.
-const HD: u32 = HD4 * 4u;
 const QX: u32 = BC / 4u;   // invocations along a tile's keys
 const QY: u32 = BR / 4u;   // invocations along a block's queries
 const OC4: u32 = HD4 / QX; // output vec4s per query per invocation

@@ -33,7 +33,6 @@
 //
 // Constants from Go: HD4 (head_dim / 4), TQ, VPM (HD4 / TQ), QPI, WG, BR
 // (WG / TQ * QPI), BC.
-const HD: u32 = HD4 * 4u;
 const NT: u32 = WG / TQ;
 const PS: u32 = WG * QPI + 1u; // part_sh row stride: padded against bank conflicts
 
