@@ -10,14 +10,6 @@ const NR: u32 = WG / RS;
 @group(0) @binding(2) var<storage, read> X: array<XT>;
 @group(0) @binding(3) var<storage, read_write> Y: array<ACT>;
 
-fn act(x: f32) -> f32 {
-    if (P.act == 0u) {
-        return x / (1.0 + exp(-x));
-    }
-    let u = 0.7978845608028654 * (x + 0.044715 * x * x * x);
-    return x / (1.0 + exp(clamp(-2.0 * u, -80.0, 80.0)));
-}
-
 @compute @workgroup_size(256)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>,
         @builtin(num_workgroups) nwg: vec3<u32> /*SG_PARAMS*/) {
@@ -54,7 +46,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     let su = rg_sumr(lid, au);
     if (lane == 0u) {
         for (var t = 0u; t < nr; t++) {
-            Y[(r0 + t) * P.ldy + P.yoff + n] = ACT(act(f32(ACT(sg[t]))) * f32(ACT(su[t])));
+            Y[(r0 + t) * P.ldy + P.yoff + n] = ACT(glu_act(f32(ACT(sg[t]))) * f32(ACT(su[t])));
         }
     }
 }

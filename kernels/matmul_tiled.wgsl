@@ -33,8 +33,9 @@ const UPI: u32 = (UNITS + WG - 1u) / WG;
 @group(0) @binding(2) var<storage, read> X: array<XT>;
 @group(0) @binding(3) var<storage, read_write> Y: array<ACT>;
 // Split k (P.splits > 1): split s of the k steps writes its f32 partials
-// here, [s][row][n], for matmul_splitk.wgsl to add up.
-@group(0) @binding(4) var<storage, read_write> Part: array<f32>;
+// here, [s][row][n], for matmul_splitk.wgsl to add up (binding 4; 5 with
+// GLU, whose up weight is at 4).
+@group(0) @binding(PART_B) var<storage, read_write> Part: array<f32>;
 
 var<workgroup> xs: array<vec4<f32>, TK * TM / 4u>;
 var<workgroup> ws: array<vec4<f32>, TK * TN / 4u>;
@@ -73,20 +74,26 @@ fn stage_x(i: u32, v: vec4<f32>) {
     }
 }
 
-// fetch_unit decodes weight unit u of the step at k0 into w: column
-// u / UPR, k (u % UPR)·UNIT of the step (a row's units on neighbouring
-// invocations); zeros past the edges.
+// fetch_unit decodes weight unit u of the step at k0 into w: fetched
+// column u / UPR (matmul_tile.wgsl's tile_row), k (u % UPR)·UNIT of the
+// step (a row's units on neighbouring invocations); zeros past the edges.
 fn fetch_unit(u: u32, k0: u32, n0: u32, w: ptr<function, array<f32, UNIT>>) {
     let kk = (u % UPR) * UNIT;
-    let n = n0 + u / UPR;
-    if (n < P.n && k0 + kk < P.k) {
-        load_unit(P.wbase + n * P.row_bytes, (k0 + kk) / UNIT, w);
+    let c = u / UPR;
+    let n = tile_row(n0, c);
+    if (n < tile_rows() && k0 + kk < P.k) {
+        if (tile_up(c)) {
+            load_unit_w2(tile_base(c, n), (k0 + kk) / UNIT, w);
+        } else {
+            load_unit(tile_base(c, n), (k0 + kk) / UNIT, w);
+        }
     }
 }
 
-// store_unit stores unit u's values w into the weight tile.
+// store_unit stores unit u's values w into the weight tile, at its
+// column's staged place (tile_col).
 fn store_unit(u: u32, w: ptr<function, array<f32, UNIT>>) {
-    let c = u / UPR;
+    let c = tile_col(u / UPR);
     let kk = (u % UPR) * UNIT;
     for (var e = 0u; e < UNIT; e++) {
         ws[slot(kk + e, c / 4u, TN)][c % 4u] = (*w)[e];

@@ -30,8 +30,9 @@ const NH: u32 = select(1u, 2u, UNIT_HALVES);
 @group(0) @binding(2) var<storage, read> X: array<vec4<u32>>;
 @group(0) @binding(3) var<storage, read_write> Y: array<ACT>;
 // Split k (P.splits > 1): split s writes its f32 partials here, [s][row][n],
-// for matmul_splitk.wgsl to add up.
-@group(0) @binding(4) var<storage, read_write> Part: array<f32>;
+// for matmul_splitk.wgsl to add up (binding 4; 5 with GLU, whose up weight
+// is at 4).
+@group(0) @binding(PART_B) var<storage, read_write> Part: array<f32>;
 
 // The step's quads, k-major: [kq][quad of rows or columns], four rows'
 // (columns') words a vec4.
@@ -109,14 +110,19 @@ fn stage_x_scale(lid: u32, v: vec2<f32>) {
     }
 }
 
-// fetch_unit decodes weight unit u of the step at k0 (column u / UPR, unit
-// u % UPR of the step: a column's units on neighbouring invocations) into
-// q, returning its scales; zeros past the edges.
+// fetch_unit decodes weight unit u of the step at k0 (fetched column
+// u / UPR, matmul_tile.wgsl's tile_row; unit u % UPR of the step: a
+// column's units on neighbouring invocations) into q, returning its
+// scales; zeros past the edges.
 fn fetch_unit(u: u32, k0: u32, n0: u32, q: ptr<function, array<u32, 8>>) -> vec3<f32> {
-    let n = n0 + u / UPR;
+    let c = u / UPR;
+    let n = tile_row(n0, c);
     let b = u % UPR;
-    if (u < UNITS && n < P.n && k0 + 32u * b < P.k) {
-        return load_unit_i8(P.wbase + n * P.row_bytes, k0 / 32u + b, q);
+    if (u < UNITS && n < tile_rows() && k0 + 32u * b < P.k) {
+        if (tile_up(c)) {
+            return load_unit_i8_w2(tile_base(c, n), k0 / 32u + b, q);
+        }
+        return load_unit_i8(tile_base(c, n), k0 / 32u + b, q);
     }
     for (var j = 0u; j < 8u; j++) {
         (*q)[j] = 0u; // explicitly, as s in tile_step
@@ -124,12 +130,13 @@ fn fetch_unit(u: u32, k0: u32, n0: u32, q: ptr<function, array<u32, 8>>) -> vec3
     return vec3<f32>(0.0);
 }
 
-// stage_unit stores unit u's quants q and scales s into the tiles.
+// stage_unit stores unit u's quants q and scales s into the tiles, at its
+// column's staged place (tile_col).
 fn stage_unit(u: u32, q: ptr<function, array<u32, 8>>, s: vec3<f32>) {
     if (u >= UNITS) {
         return;
     }
-    let c = u / UPR;
+    let c = tile_col(u / UPR);
     let b = u % UPR;
     for (var j = 0u; j < 8u; j++) {
         ws[slot(8u * b + j, c / 4u, TN)][c % 4u] = (*q)[j];

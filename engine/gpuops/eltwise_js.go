@@ -35,8 +35,10 @@ func NewEltwise(ctx context.Context, c *Context) (*Eltwise, error) {
 		dst     **kernel
 		name    string
 		entries []gpu.BindingType
-	}{{&e.add, "eltwise_add", binary}, {&e.glu, "eltwise_glu", binary}, {&e.scale, "eltwise_scale", unary}, {&e.softcap, "eltwise_softcap", unary}} {
-		if *k.dst, err = c.compile(ctx, shader{kernel: k.name, params: eltParams{}}, k.entries...); err != nil {
+		libs    []string
+	}{{&e.add, "eltwise_add", binary, nil}, {&e.glu, "eltwise_glu", binary, []string{"glu_act"}}, {&e.scale, "eltwise_scale", unary, nil},
+		{&e.softcap, "eltwise_softcap", unary, nil}} {
+		if *k.dst, err = c.compile(ctx, shader{kernel: k.name, params: eltParams{}, libs: k.libs}, k.entries...); err != nil {
 			return nil, err
 		}
 	}

@@ -12,8 +12,10 @@ import (
 )
 
 // MatMul2 runs a gated feed-forward's gate and up projections (one dtype)
-// with their GLU in one decode GEMV launch (kernels/matmul_glu.wgsl): it
-// saves launches per layer where a step is latency-bound.
+// with their GLU in one launch: a decode GEMV (kernels/matmul_glu.wgsl),
+// which saves launches where a step is latency-bound, or for a prompt's
+// rows the tiled matmul (matmul_tile.wgsl's GLU), which saves storing both
+// projections and reading them back for the GLU.
 type MatMul2 struct {
 	c       *Context
 	t       dtype.DType
@@ -30,7 +32,8 @@ type matmul2Key struct {
 	unit   int
 	gemv   gemvShape
 	norm   gemvPro // zero: none
-	q8     bool    // 8-bit activations (Context.Q8Acts)
+	q8     bool    // 8-bit activations (Context.Q8Acts, or TiledQ8 when tiled)
+	tile   tileShape
 }
 
 // NewMatMul2 prepares the GLU GEMV for weights of dtype t (compiled on
@@ -53,7 +56,27 @@ func (m *MatMul2) kernel(ctx context.Context, name string, unit int, gs gemvShap
 	}
 	entries = append(entries, nm.entries()...)
 	sh := shader{kernel: name, params: params, weight: m.t, hasWeight: true, more: []dtype.DType{m.t}, reduce: true, xdot: true, unit: unit,
-		consts: gs.consts(), pro: ns, q8: q8}
+		consts: gs.consts(), pro: ns, q8: q8, libs: []string{"glu_act"}}
+	k, err := m.c.compile(ctx, sh, entries...)
+	if err != nil {
+		return nil, err
+	}
+	m.kernels[key] = k
+	return k, nil
+}
+
+// tiledKernel is the tiled GLU matmul (tiledShader).
+func (m *MatMul2) tiledKernel(ctx context.Context, unit int, tile tileShape, q8 bool) (*kernel, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	key := matmul2Key{kernel: "matmul_tiled", unit: unit, q8: q8, tile: tile}
+	if k, ok := m.kernels[key]; ok {
+		return k, nil
+	}
+	sh, entries, err := tiledShader(m.t, unit, tile, q8, true)
+	if err != nil {
+		return nil, err
+	}
 	k, err := m.c.compile(ctx, sh, entries...)
 	if err != nil {
 		return nil, err
@@ -64,7 +87,9 @@ func (m *MatMul2) kernel(ctx context.Context, name string, unit int, gs gemvShap
 
 // PrepareGLU computes y [rows, Out] = act(x·gateᵀ) * (x·upᵀ) for x [rows,
 // In], each product rounded to the activation type first as separate
-// matmuls would store it. gate and up must pass GLUPairs.
+// matmuls would store it: the GLU GEMV below TiledMinRows rows, the tiled
+// matmul from there (the integer kernel where TiledQ8 says, after the
+// launch that quantizes x). gate and up must pass GLUPairs.
 func (m *MatMul2) PrepareGLU(ctx context.Context, gate, up Weight, x, y gpu.Binding, rows int, act Activation) (*Dispatch, error) {
 	return m.prepareGLU(ctx, gate, up, x, y, rows, act, nil, false)
 }
@@ -73,6 +98,16 @@ func (m *MatMul2) PrepareGLU(ctx context.Context, gate, up Weight, x, y gpu.Bind
 // already (NormParams.Q8Out): for weights Context.Q8Acts accepts.
 func (m *MatMul2) PrepareGLUQ8In(ctx context.Context, gate, up Weight, xq, y gpu.Binding, act Activation) (*Dispatch, error) {
 	return m.prepareGLU(ctx, gate, up, xq, y, 1, act, nil, true)
+}
+
+// PrepareGLUQ8Rows is PrepareGLU of rows ≥ TiledMinRows rows whose
+// activations xq are 8-bit already (PrepareQuantizeRows), for weights
+// TiledQ8 accepts: q/k/v or gate and up share one quantize launch.
+func (m *MatMul2) PrepareGLUQ8Rows(ctx context.Context, gate, up Weight, xq, y gpu.Binding, rows int, act Activation) (*Dispatch, error) {
+	if rows < TiledMinRows || !m.c.TiledQ8(gate.In, m.t) {
+		return nil, fmt.Errorf("gpuops: no tiled GLU matmul of %d rows reads 8-bit activations of %v weights {%d, %d}", rows, m.t, gate.In, gate.Out)
+	}
+	return m.prepareGLU(ctx, gate, up, xq, y, rows, act, nil, true)
 }
 
 // PrepareGLUNorm is PrepareGLU of one activation row that runs the
@@ -90,6 +125,9 @@ func (m *MatMul2) prepareGLU(ctx context.Context, gate, up Weight, x, y gpu.Bind
 		return nil, err
 	}
 	unit := matmulUnit(m.t, gate.In)
+	if rows >= TiledMinRows {
+		return m.prepareGLUTiled(ctx, gate, gc, uc, unit, x, y, rows, act, pre)
+	}
 	in, err := m.c.q8For(pre, rows, gate.In, 2*gate.Out, m.t)
 	if err != nil {
 		return nil, err
@@ -148,4 +186,47 @@ func (m *MatMul2) gluChunks(gate, up Weight) ([]chunk, []chunk, error) {
 		}
 	}
 	return gc, uc, nil
+}
+
+// prepareGLUTiled is prepareGLU for TiledMinRows rows or more: one tiled
+// launch per chunk pair, never split over k (gate and up write no
+// partials), after the launch that quantizes x where the integer kernel
+// runs and x is not 8-bit already (pre).
+func (m *MatMul2) prepareGLUTiled(ctx context.Context, gate Weight, gc, uc []chunk, unit int, x, y gpu.Binding, rows int, act Activation, pre bool) (*Dispatch, error) {
+	q8 := m.c.TiledQ8(gate.In, m.t)
+	if pre && !q8 {
+		return nil, fmt.Errorf("gpuops: the tiled GLU matmul of %v weights {%d, %d} reads no 8-bit activations", m.t, gate.In, gate.Out)
+	}
+	tile := tileFor()
+	k, err := m.tiledKernel(ctx, unit, tile, q8)
+	if err != nil {
+		return nil, err
+	}
+	d := &Dispatch{Label: "matmul_glu"}
+	fail := func(err error) (*Dispatch, error) { d.Release(); return nil, err }
+	if q8 && !pre {
+		xq, err := m.c.pooled(&m.c.q8rows, "prefill 8-bit activations", uint64(rows)*Q8Bytes(gate.In))
+		if err != nil {
+			return fail(err)
+		}
+		if err := m.c.addQuantizeRows(d, x, xq, gate.In, rows); err != nil {
+			return fail(err)
+		}
+		x = xq
+	}
+	part, err := m.c.pooled(&m.c.parts, "split-k partials", 16) // bound, not written
+	if err != nil {
+		return fail(err)
+	}
+	for i, ch := range gc {
+		p := tiledParams{
+			K: uint32(gate.In), N: uint32(2 * ch.rows), Rows: uint32(rows), RowBytes: uint32(gate.RowBytes()),
+			WBase: ch.wbase, WBase2: uc[i].wbase, LdY: uint32(gate.Out), YOff: uint32(ch.rowStart),
+			Splits: 1, KSlice: uint32(gate.In), Act: uint32(act),
+		}
+		if err := d.add(k, p, tile.groups(rows, 2*ch.rows), ch.binding, x, y, uc[i].binding, part); err != nil {
+			return fail(err)
+		}
+	}
+	return d, nil
 }

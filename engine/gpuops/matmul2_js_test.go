@@ -81,6 +81,139 @@ func TestMatMulGLU(t *testing.T) {
 	require.False(t, q.Fits([3]Weight{a, b, NewWeight(dtype.F16, 64, 8, a.Parts[0].Buffer)}), "not in weight unit (32 and 4)")
 }
 
+// The tiled GLU matmul (a prompt's gate and up in one launch) equals the
+// two tiled matmuls it replaces, with the CPU GLU of what they store, and
+// the CPU reference: the float kernel for each unit size, the integer
+// kernel (TiledQ8Fixed) at both k steps, its activations quantized by its
+// own launch or by one before it (PrepareGLUQ8Rows); rows and outputs with
+// partial tiles, weights bound in several chunks.
+func TestMatMulGLUTiled(t *testing.T) {
+	v := variants(t)[0]
+	c := opsContext(t, v)
+	packed := c.Dev.Info.HasLanguageFeature(gpu.LanguagePacked4x8)
+	defer func() { TiledQ8Fixed, TiledQ8StepFixed = 0, 0 }()
+	type tcase struct {
+		typ          dtype.DType
+		rows, out    int
+		act          Activation
+		q8, step     int // TiledQ8Fixed and TiledQ8StepFixed
+		chunked, pre bool
+	}
+	cases := []tcase{
+		{dtype.F32, TiledMinRows, 45, SiLU, -1, 0, false, false},
+		{dtype.F16, 70, 100, GELUTanh, -1, 0, false, false},
+		{dtype.Q8_0, 70, 45, SiLU, -1, 0, true, false},
+		{dtype.Q6_K, 33, 64, GELUTanh, -1, 0, false, false},
+	}
+	if packed {
+		cases = append(cases,
+			tcase{dtype.Q8_0, 70, 96, GELUTanh, 1, 32, false, false},
+			tcase{dtype.Q4_K, TiledMinRows, 45, SiLU, 1, 64, false, true},
+			tcase{dtype.Q5_0, 67, 70, SiLU, 1, 64, true, false},
+			tcase{dtype.Q6_K, 129, 64, GELUTanh, 1, 32, false, true},
+			tcase{dtype.Q4_K, 70, 160, SiLU, 1, 32, true, true},
+		)
+	} else {
+		t.Logf("WGSL here lacks %s: the integer kernel is not tested", gpu.LanguagePacked4x8)
+	}
+	for _, tc := range cases {
+		m, err := NewMatMul(testCtx(t), c, tc.typ)
+		require.NoError(t, err)
+		m2 := NewMatMul2(c, tc.typ)
+		r := rand.New(rand.NewPCG(uint64(tc.typ), uint64(tc.rows*tc.out)))
+		in := awkwardIn(tc.typ)
+		if tc.typ == dtype.F16 {
+			in = 260 // the 4-element unit
+		}
+		gw, uw := newTestWeight(t, r, tc.typ, in, tc.out), newTestWeight(t, r, tc.typ, in, tc.out)
+		x := roundAct(v.prec, randFloats(r, tc.rows*in, 1))
+		bufs := newBuffers(t, c)
+		gate, up := NewWeight(tc.typ, in, tc.out, bufs.raw(gw.raw)), NewWeight(tc.typ, in, tc.out, bufs.raw(uw.raw))
+		saved := c.MaxBinding
+		if tc.chunked {
+			c.MaxBinding = 16*gate.RowBytes() + c.align // about 16 rows a binding
+		}
+		require.True(t, m2.GLUPairs(gate, up))
+		TiledQ8Fixed, TiledQ8StepFixed = tc.q8, tc.step
+		xb := bufs.act(x).Binding()
+		var dq *Dispatch
+		if tc.pre {
+			xq := bufs.actOut(tc.rows * int(Q8Bytes(in)) / v.prec.Bytes())
+			dq, err = c.PrepareQuantizeRows(xb, xq.Binding(), in, tc.rows)
+			require.NoError(t, err)
+			xb = xq.Binding()
+		}
+		y, g, u := bufs.actOut(tc.rows*tc.out), bufs.actOut(tc.rows*tc.out), bufs.actOut(tc.rows*tc.out)
+		var d, dg, du *Dispatch
+		if tc.pre {
+			d, err = m2.PrepareGLUQ8Rows(testCtx(t), gate, up, xb, y.Binding(), tc.rows, tc.act)
+		} else {
+			d, err = m2.PrepareGLU(testCtx(t), gate, up, xb, y.Binding(), tc.rows, tc.act)
+		}
+		require.NoError(t, err)
+		if tc.pre {
+			dg, err = m.PrepareQ8Rows(gate, xb, g.Binding(), tc.rows)
+			require.NoError(t, err)
+			du, err = m.PrepareQ8Rows(up, xb, u.Binding(), tc.rows)
+		} else {
+			dg, err = m.Prepare(gate, xb, g.Binding(), tc.rows)
+			require.NoError(t, err)
+			du, err = m.Prepare(up, xb, u.Binding(), tc.rows)
+		}
+		require.NoError(t, err)
+		chunks, err := c.chunks(gate)
+		require.NoError(t, err)
+		TiledQ8Fixed, TiledQ8StepFixed = 0, 0
+		c.MaxBinding = saved
+		if tc.chunked {
+			require.Greater(t, len(chunks), 1, "the weights must be bound in chunks")
+		}
+		launches := len(chunks)
+		if tc.q8 > 0 && !tc.pre {
+			launches++ // the quantize launch
+		}
+		require.Len(t, d.Steps, launches, "one launch per chunk pair")
+		if dq != nil {
+			run(t, c, dq)
+		}
+		run(t, c, d)
+		run(t, c, dg)
+		run(t, c, du)
+		act := arch.SiLU
+		if tc.act == GELUTanh {
+			act = arch.GELUTanh
+		}
+		label := name(tc.typ, " tiled glu ", tc.rows, "x", in, "x", tc.out, " q8 ", tc.q8, " step ", tc.step, " pre ", tc.pre)
+		got := readAct(t, c, y, tc.rows*tc.out)
+		// What the separate matmuls store, through the CPU GLU: the fused
+		// kernel sums each product in the same order, so only the
+		// activation's exp differs.
+		gs, us := readAct(t, c, g, tc.rows*tc.out), readAct(t, c, u, tc.rows*tc.out)
+		sep := floats(cpu.GLU(cpu.Floats(gs, tc.rows, tc.out), cpu.Floats(us, tc.rows, tc.out), act))
+		requireClose(t, label+" vs separate", got, sep, tolFor(v.prec, 1e-5))
+		// The float64 reference, with x rounded as quantize_q8.wgsl rounds it
+		// for the integer kernel.
+		var gr, ur []float32
+		for row := range tc.rows {
+			xr := x[row*in : (row+1)*in]
+			if tc.q8 > 0 {
+				gr = append(gr, refQ8MatMul(t, xr, gw)...)
+				ur = append(ur, refQ8MatMul(t, xr, uw)...)
+			} else {
+				gr = append(gr, refMatMul(xr, gw.deq, 1, in, tc.out)...)
+				ur = append(ur, refMatMul(xr, uw.deq, 1, in, tc.out)...)
+			}
+		}
+		want := floats(cpu.GLU(cpu.Floats(roundAct(v.prec, gr), tc.rows, tc.out), cpu.Floats(roundAct(v.prec, ur), tc.rows, tc.out), act))
+		requireClose(t, label, got, want, tolFor(v.prec, 1e-3))
+		for _, dd := range []*Dispatch{dq, d, dg, du} {
+			if dd != nil {
+				dd.Release()
+			}
+		}
+	}
+}
+
 // Three projections of one input in one launch equal three matmuls, for
 // weights of one type and of mixed types (Q4_K_M's values), both
 // activations, outputs of different widths.

@@ -62,21 +62,10 @@ func (m *MatMul) kernel(ctx context.Context, unit int, tile tileShape, gs gemvSh
 		consts: gs.consts(), q8: q8, pro: pro}
 	entries := []gpu.BindingType{gpu.Uniform, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage, gpu.Storage}
 	if tiled {
-		// xdot for its XT alias: the tiled kernel reads X as vec4 when the unit allows.
-		sh = shader{kernel: "matmul_tiled", params: tiledParams{}, weight: m.t, hasWeight: true, xdot: true, unit: unit, consts: tile.consts(),
-			libs: []string{"matmul_tile"}}
-		if q8 {
-			step := tiledQ8Step()
-			if step%32 != 0 || tile.rows*step/32 > (tile.rows/tile.mr)*(tile.cols/tile.nr) {
-				// One invocation stages each row's scales of a step.
-				return nil, fmt.Errorf("gpuops: the integer tiled matmul cannot step %d with a %dx%d tile", step, tile.rows, tile.cols)
-			}
-			consts := tile.consts()
-			consts["TK"] = fmt.Sprintf("%du", step)
-			sh = shader{kernel: "matmul_tiled_q8", params: tiledParams{}, weight: m.t, hasWeight: true, wint: true, unit: unit, consts: consts,
-				libs: []string{"matmul_tile"}}
+		var err error
+		if sh, entries, err = tiledShader(m.t, unit, tile, q8, false); err != nil {
+			return nil, err
 		}
-		entries = append(entries, gpu.Storage) // split-k partials
 	}
 	k, err := m.c.compile(ctx, sh, entries...)
 	if err != nil {
@@ -84,6 +73,42 @@ func (m *MatMul) kernel(ctx context.Context, unit int, tile tileShape, gs gemvSh
 	}
 	m.kernels[key] = k
 	return k, nil
+}
+
+// tiledShader is the tiled matmul over weights of dtype t (the integer
+// kernel, matmul_tiled_q8.wgsl, where q8) and its binding types: uniform,
+// W, X, Y, then with glu the up weight W2 (gate and up in one launch that
+// stores act(gate)·up: matmul_tile.wgsl), then the split-k partials.
+func tiledShader(t dtype.DType, unit int, tile tileShape, q8, glu bool) (shader, []gpu.BindingType, error) {
+	consts := tile.consts()
+	consts["GLU"], consts["PART_B"] = fmt.Sprint(glu), "4"
+	entries := []gpu.BindingType{gpu.Uniform, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage, gpu.Storage}
+	// What a fetched up column reads (matmul_tile.wgsl's tile_up: never
+	// without glu).
+	up := ""
+	if glu {
+		consts["PART_B"], up = "5", "2"
+		entries = append(entries, gpu.ReadOnlyStorage)
+	}
+	entries = append(entries, gpu.Storage) // split-k partials
+	libs := []string{"matmul_tile", "glu_act"}
+	// xdot for its XT alias: the float kernel reads X as vec4 when the unit allows.
+	sh := shader{kernel: "matmul_tiled", params: tiledParams{}, weight: t, hasWeight: true, xdot: true, unit: unit, consts: consts, libs: libs,
+		extra: fmt.Sprintf("fn load_unit_w2(row: u32, u: u32, w: ptr<function, array<f32, UNIT>>) { load_unit%s(row, u, w); }\n", up)}
+	if q8 {
+		step := tiledQ8Step()
+		if step%32 != 0 || tile.rows*step/32 > (tile.rows/tile.mr)*(tile.cols/tile.nr) {
+			// One invocation stages each row's scales of a step.
+			return shader{}, nil, fmt.Errorf("gpuops: the integer tiled matmul cannot step %d with a %dx%d tile", step, tile.rows, tile.cols)
+		}
+		consts["TK"] = fmt.Sprintf("%du", step)
+		sh = shader{kernel: "matmul_tiled_q8", params: tiledParams{}, weight: t, hasWeight: true, wint: true, unit: unit, consts: consts, libs: libs,
+			extra: fmt.Sprintf("fn load_unit_i8_w2(row: u32, u: u32, q: ptr<function, array<u32, 8>>) -> vec3<f32> { return load_unit_i8%s(row, u, q); }\n", up)}
+	}
+	if glu {
+		sh.more = []dtype.DType{t}
+	}
+	return sh, entries, nil
 }
 
 // Prepare computes y [rows, Out] = x [rows, In] · wᵀ, one launch per weight

@@ -75,7 +75,7 @@ func TestLibParams(t *testing.T) {
 	for lib, structs := range map[string][]any{
 		"gemv_norm": {matmulGLUParams{}, matmulQKVParams{}}, "attention_range": {attnParams{}, attnRopeParams{}},
 		"attention_decode": {attnParams{}}, "attention_decode_rope": {attnRopeParams{}}, "matmul_tile": {tiledParams{}},
-		"attention_prompt": {attnPrefillParams{}},
+		"attention_prompt": {attnPrefillParams{}}, "glu_act": {eltParams{}, matmulGLUParams{}, tiledParams{}},
 	} {
 		src := kernels.MustSource(lib)
 		for _, params := range structs {

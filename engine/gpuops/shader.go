@@ -46,6 +46,8 @@ type shader struct {
 	// wint adds the weight's integer unit access, load_unit_i8
 	// (kernels/wint_<type>.wgsl), after its weight file.
 	wint bool
+	// extra is WGSL of the Go side's own after the libs (generated helpers).
+	extra string
 }
 
 // gemvPro is a decode GEMV's prologue, compile-time part: kernels/<kind>
@@ -407,7 +409,8 @@ func renameWeight(src, suffix string, binding int) string {
 			return "W" + suffix
 		case strings.HasPrefix(id, "w_"):
 			return "w" + suffix + "_" + id[2:]
-		case id == "load_unit", id == "k_scale_min", id == "k_unit_scales", id == "wdot", id == "spread4":
+		case id == "load_unit", id == "load_unit_i8", id == "k_scale_min", id == "k_unit_scales", id == "wdot", id == "spread4",
+			id == "UNIT_HALVES", id == "UNIT_OFFSET":
 			return id + suffix
 		}
 		return id
@@ -633,6 +636,7 @@ func (s shader) source() (string, error) {
 		}
 		b.WriteString(src)
 	}
+	b.WriteString(s.extra)
 	body = strings.ReplaceAll(body, "/*SG_PARAMS*/", sgParams)
 	body = strings.ReplaceAll(body, "/*SG_INIT*/", sgInit)
 	prologue := ""

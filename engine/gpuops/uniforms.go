@@ -212,6 +212,8 @@ type tiledParams struct {
 	YOff     uint32 `wgsl:"yoff"`
 	Splits   uint32 `wgsl:"splits"`
 	KSlice   uint32 `wgsl:"kslice"`
+	WBase2   uint32 `wgsl:"wbase2"` // with GLU: the up weight's rows (W2)
+	Act      uint32 `wgsl:"act"`    // with GLU: the Activation
 }
 
 // quantParams are kernels/quantize_q8.wgsl's (Rows 0 is one row).

@@ -391,23 +391,39 @@ func (b *Backend) Attention(q, k, v arch.Tensor, cache arch.KV, bt *arch.Batch, 
 }
 
 // MatMulGLU is GLU(MatMul(x, gate), MatMul(x, up), act) (arch.GLUMatMuler):
-// one GEMV launch reading both weights where the rows are few (decode) and
-// the weights pair up (one dtype and shape), else the three ops.
+// one launch reading both weights where they pair up (one dtype and shape),
+// the GEMV for few rows (decode), the tiled matmul for a prompt's; else the
+// three ops.
 func (b *Backend) MatMulGLU(x, gate, up arch.Tensor, act arch.Activation) arch.Tensor {
 	a, gw, uw := gt(x), gt(gate), gt(up)
 	g, u := b.weight(gw, "matmul_glu"), b.weight(uw, "matmul_glu")
 	in := a.shape[len(a.shape)-1]
 	rows := a.numel() / in
 	k := b.mm2Kernel(g.DType)
-	if rows >= gpuops.TiledMinRows || in != g.In || !k.GLUPairs(*g, *u) {
+	if in != g.In || !k.GLUPairs(*g, *u) {
 		xq := b.q8Rows(a, rows, g, u)
 		return b.GLU(b.matMul(x, gate, xq), b.matMul(x, up, xq), act)
 	}
-	b.input(a, "matmul_glu/"+dtypeName(g.DType), "x", b.act)
+	name := "matmul_glu/" + dtypeName(g.DType)
+	b.input(a, name, "x", b.act)
 	shape := slices.Clone(a.shape)
 	shape[len(shape)-1] = g.Out
-	e := PlanEntry{Layer: b.layer, Op: "matmul+glu", Kernel: "matmul_glu/" + dtypeName(g.DType) + "/" + string(act),
+	e := PlanEntry{Layer: b.layer, Op: "matmul+glu", Kernel: name + "/" + string(act),
 		DType: dtypeName(g.DType), Weight: gw.name, Weight2: uw.name}
+	if rows >= gpuops.TiledMinRows {
+		xq := b.q8Rows(a, rows, g, u)
+		out := b.rec.alloc(shape, "matmul+glu")
+		var d *gpuops.Dispatch
+		var err error
+		if xq != nil {
+			b.rec.check(xq, name)
+			d, err = k.PrepareGLUQ8Rows(b.ctx, *g, *u, xq.binding(), out.binding(), rows, b.activation(act))
+		} else {
+			d, err = k.PrepareGLU(b.ctx, *g, *u, a.binding(), out.binding(), rows, b.activation(act))
+		}
+		b.rec.add(d, err, e)
+		return out
+	}
 	if rn := b.rec.fusableResidNorm(a, rows, g.Out, gpuops.GLUStorage); rn != nil {
 		nm := b.rec.fuseResidNorm(rn)
 		out := b.rec.alloc(shape, "matmul+glu")
