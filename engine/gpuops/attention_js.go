@@ -15,6 +15,9 @@ import (
 type Attention struct {
 	c                     *Context
 	appendK, attn, reduce *kernel
+	// reduceRows is the combine pass of a prompt chunk split into at most
+	// combineRowsMax splits (kernels/attention_combine_rows.wgsl).
+	reduceRows *kernel
 	// attnDecode is attention.wgsl with attnDecodeG invocations per key,
 	// for decode's short splits.
 	attnDecode *kernel
@@ -142,7 +145,13 @@ func NewAttention(ctx context.Context, c *Context) (*Attention, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Attention{c: c, appendK: appendK, attn: attn, reduce: reduce, attnDecode: attnDecode, prefill: map[prefillTiling]*kernel{}, block: map[blockTiling]*kernel{}, wide: wide}, nil
+	reduceRows, err := c.compile(ctx, shader{kernel: "attention_combine_rows", params: combineParams{}},
+		gpu.Uniform, gpu.ReadOnlyStorage, gpu.Storage)
+	if err != nil {
+		return nil, err
+	}
+	return &Attention{c: c, appendK: appendK, attn: attn, reduce: reduce, reduceRows: reduceRows, attnDecode: attnDecode,
+		prefill: map[prefillTiling]*kernel{}, block: map[blockTiling]*kernel{}, wide: wide}, nil
 }
 
 // Decode attention aims for at least attnTargetGroups workgroups, each
@@ -352,10 +361,22 @@ func (a *Attention) prepareTiled(d *Dispatch, q, kc, vc, step, out gpu.Binding, 
 	}
 	if splits > 1 {
 		cp := combineParams{Rows: uint32(rows), Heads: uint32(s.Heads), HeadDim: uint32(s.HeadDim), Splits: uint32(splits)}
+		if splits <= combineRowsMax && s.HeadDim%4 == 0 && !CombineRowsOff {
+			return d.add(a.reduceRows, cp, groupsFor(rows*s.Heads*s.HeadDim/4), part.Binding(), out)
+		}
 		return d.add(a.reduce, cp, uint32(rows*s.Heads), part.Binding(), out)
 	}
 	return nil
 }
+
+// combineRowsMax is the most splits of a prompt chunk that the combine
+// pass of one invocation per output quad takes (each reads every split's
+// record); more keep the general combine, which reads them in parallel.
+const combineRowsMax = 64
+
+// CombineRowsOff makes every prompt chunk take the general combine pass
+// (tests and benchmarks).
+var CombineRowsOff = false
 
 // partials returns the shared partials buffer, at least size bytes.
 func (a *Attention) partials(size uint64) (*gpu.Buffer, error) {

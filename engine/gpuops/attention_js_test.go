@@ -66,6 +66,9 @@ func TestAttention(t *testing.T) {
 		// output quads per invocation; the tiled kernel where the blocked
 		// one would serve.
 		{"tiled hd96 split block", 3, 1, 96, 48, 0, 0, []int{9, 16}, 1, 5, AttnBlock, nil},
+		// Its splits merged by the general combine pass, which prompt
+		// chunks keep for more than combineRowsMax splits.
+		{"tiled hd96 split block general combine", 3, 1, 96, 48, 0, 0, []int{9, 16}, 1, 5, AttnBlock, nil},
 		{"tiled hd128 ring window softcap tiled", 4, 1, 128, 31, 12, 30, []int{20, 17}, 3, 0, AttnTiled, nil},
 		// Decode norming and rotating q and k itself (Gemma 3, Qwen3:
 		// q/k norms; Llama: rotation only, rope factors, partial rotary).
@@ -95,7 +98,7 @@ func TestAttention(t *testing.T) {
 		// other decode cases once.
 		runs = append(runs, setup{v, 0, -1})
 	}
-	defer func() { AttnGroupedFixed = 0 }()
+	defer func() { AttnGroupedFixed, CombineRowsOff = 0, false }()
 	for _, rn := range runs {
 		v := rn.v
 		c := opsContext(t, v)
@@ -126,6 +129,7 @@ func TestAttention(t *testing.T) {
 				// and each head_dim is a pipeline to compile (seconds on lavapipe).
 				continue
 			}
+			CombineRowsOff = strings.HasSuffix(tc.label, "general combine")
 			r := rand.New(rand.NewPCG(23, uint64(tc.hd)))
 			const B = 2
 			slots := []int32{1, 0}

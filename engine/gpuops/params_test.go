@@ -55,7 +55,7 @@ func TestKernelParamsMatch(t *testing.T) {
 	for name, params := range map[string]any{
 		"embed": embedParams{}, "matmul": matmulParams{}, "matmul_tiled": tiledParams{}, "matmul_tiled_q8": tiledParams{}, "matmul_splitk": tiledParams{}, "quantize_q8": quantParams{}, "matmul_glu": matmulGLUParams{}, "matmul_qkv": matmulQKVParams{}, "rmsnorm": normParams{}, "rmsnorm_add": normParams{}, "rmsnorm_add_pre": normParams{},
 		"rope": ropeParams{}, "rope_qk": ropeQKParams{}, "attention_kv_append": kvAppendParams{}, "attention": attnParams{},
-		"attention_prefill": attnPrefillParams{}, "attention_block": attnPrefillParams{}, "attention_combine": combineParams{}, "eltwise_add": eltParams{}, "eltwise_glu": eltParams{},
+		"attention_prefill": attnPrefillParams{}, "attention_block": attnPrefillParams{}, "attention_combine": combineParams{}, "attention_combine_rows": combineParams{}, "eltwise_add": eltParams{}, "eltwise_glu": eltParams{},
 		"eltwise_scale": eltParams{}, "eltwise_softcap": eltParams{}, "eltwise_rows": rowsParams{},
 		"argmax": argmaxParams{}, "argmax_final": argmaxParams{}, "sample_prep": samplePassParams{}, "sample": samplePassParams{},
 		"moe_route": moeRouteParams{}, "moe_matmul": moeMatmulParams{}, "moe_combine": moeCombineParams{},
