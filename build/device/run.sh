@@ -47,6 +47,9 @@
 #                    roofline with DOPPLER_GPUOPS_BENCH=1 and
 #                    -test.run "$DEVICE_TEST_RUN" (default TestBench), its
 #                    output in $OUT/tests.log
+#   DEVICE_PROBES    Node scripts (space-separated, e.g.
+#                    build/device/subgroup-matrix-probe.js) run after the
+#                    roofline, their output in $OUT/probes.log
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)"
@@ -225,6 +228,12 @@ for f in ${DEVICE_TESTS:-}; do
 	log "test binary $(basename "$bin")"
 	DOPPLER_GPUOPS_BENCH=1 box 240 "$ROOT/build/wasm-exec" "$bin" -test.v -test.run "${DEVICE_TEST_RUN:-TestBench}" >>"$OUT/tests.log" 2>&1
 	log "test binary $(basename "$bin") exited $?"
+done
+
+for f in ${DEVICE_PROBES:-}; do
+	log "probe $f"
+	box 120 node "$f" >>"$OUT/probes.log" 2>&1
+	log "probe $f exited $?"
 done
 
 # ---------------------------------------------------------------- benches
