@@ -88,7 +88,9 @@ async function rate(dev, label, code, bufs, ops) {
 		console.log(`missing ${missing.join(", ")}: nothing to measure`);
 		process.exit(0);
 	}
-	const dev = await adapter.requestDevice({requiredFeatures: need});
+	// The scaled blocks stage 16 KiB of products and the scales beside them.
+	const dev = await adapter.requestDevice({requiredFeatures: need,
+		requiredLimits: {maxComputeWorkgroupStorageSize: adapter.limits.maxComputeWorkgroupStorageSize}});
 	const c = configs.find((c) => c.componentType === "i8" && c.resultComponentType === "i32");
 	if (!c) {
 		console.log("no i8→i32 configuration: nothing to measure");
