@@ -205,14 +205,10 @@ func (m *MatMul2) prepareGLUTiled(ctx context.Context, gate Weight, gc, uc []chu
 	d := &Dispatch{Label: "matmul_glu"}
 	fail := func(err error) (*Dispatch, error) { d.Release(); return nil, err }
 	if q8 && !pre {
-		xq, err := m.c.pooled(&m.c.q8rows, "prefill 8-bit activations", uint64(rows)*Q8Bytes(gate.In))
-		if err != nil {
+		var err error
+		if x, err = m.c.quantizeRows(d, x, gate.In, rows); err != nil {
 			return fail(err)
 		}
-		if err := m.c.addQuantizeRows(d, x, xq, gate.In, rows); err != nil {
-			return fail(err)
-		}
-		x = xq
 	}
 	part, err := m.c.pooled(&m.c.parts, "split-k partials", 16) // bound, not written
 	if err != nil {

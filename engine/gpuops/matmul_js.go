@@ -202,14 +202,10 @@ func (m *MatMul) prepareTiled(w Weight, chunks []chunk, unit int, x, y gpu.Bindi
 		step = tiledQ8Step()
 	}
 	if q8 && !pre {
-		xq, err := m.c.pooled(&m.c.q8rows, "prefill 8-bit activations", uint64(rows)*Q8Bytes(w.In))
-		if err != nil {
+		var err error
+		if x, err = m.c.quantizeRows(d, x, w.In, rows); err != nil {
 			return fail(err)
 		}
-		if err := m.c.addQuantizeRows(d, x, xq, w.In, rows); err != nil {
-			return fail(err)
-		}
-		x = xq
 	}
 	for _, ch := range chunks {
 		tile := tileFor()

@@ -138,6 +138,17 @@ func (c *Context) addQuantize(d *Dispatch, x, q gpu.Binding, k int) error {
 	return c.addQuantizeRows(d, x, q, k, 1)
 }
 
+// quantizeRows adds to d the launch that rounds rows rows of k activations
+// x to 8-bit ones in the context's shared prompt buffer, and returns that
+// buffer's binding: what an integer tiled matmul reads.
+func (c *Context) quantizeRows(d *Dispatch, x gpu.Binding, k, rows int) (gpu.Binding, error) {
+	xq, err := c.pooled(&c.q8rows, "prefill 8-bit activations", uint64(rows)*Q8Bytes(k))
+	if err != nil {
+		return gpu.Binding{}, err
+	}
+	return xq, c.addQuantizeRows(d, x, xq, k, rows)
+}
+
 // PrepareQuantizeRows is the launch that stores rows rows of k activations
 // from x as 8-bit rows into q (rows·Q8Bytes(k) bytes), which
 // MatMul.PrepareQ8Rows reads.
