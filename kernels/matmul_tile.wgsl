@@ -11,6 +11,13 @@
 // tile_col stages them so that each quad of columns holds [gate o,
 // gate o+1, up o, up o+1]: one invocation accumulates both halves of two
 // outputs.
+//
+// NW (a constant, 1 to 3; 1 with GLU) weights of one input run in one
+// launch, each into its own output (a prompt chunk's q, k and v
+// projections): P.n counts all their rows, weight 0's are [0, P.n1), weight
+// 1's [P.n1, P.n2), weight 2's [P.n2, P.n) (W at binding 1, Y at 3; W2 at 4,
+// Y2 at 5; W3 at 6, Y3 at 7; the Go side makes every weight but the last a
+// whole number of tiles, so a tile reads one weight). Never split over k.
 
 // TileAt is what one workgroup computes: split split of the k steps (k in
 // [kb, ke), a whole number of steps) of the output tile whose rows start
@@ -42,22 +49,62 @@ fn tile_col(c: u32) -> u32 {
     return 4u * (o / 2u) + o % 2u + 2u * (c / (TN / 2u));
 }
 
-// tile_up reports whether fetched column c reads the second weight (W2, up).
-fn tile_up(c: u32) -> bool { return GLU && c >= TN / 2u; }
+// tile_w is the weight that fetched column c of the tile at n0 reads: 0
+// (W), 1 (W2, up with GLU) or 2 (W3).
+fn tile_w(n0: u32, c: u32) -> u32 {
+    if (GLU) {
+        return select(0u, 1u, c >= TN / 2u);
+    }
+    if (NW > 2u && n0 >= P.n2) {
+        return 2u;
+    }
+    if (NW > 1u && n0 >= P.n1) {
+        return 1u;
+    }
+    return 0u;
+}
 
-// tile_row is the weight row of fetched column c of the tile at n0, within
-// the weight when below tile_rows.
+// tile_first and tile_end bound weight w's outputs (NW weights).
+fn tile_first(w: u32) -> u32 { return select(select(0u, P.n1, w == 1u), P.n2, w == 2u); }
+
+fn tile_end(w: u32) -> u32 {
+    if (w + 1u >= NW) {
+        return P.n;
+    }
+    return select(P.n1, P.n2, w == 1u);
+}
+
+// tile_row is the row, in its weight (tile_w), of fetched column c of the
+// tile at n0: within the weight when below tile_rows.
 fn tile_row(n0: u32, c: u32) -> u32 {
     if (GLU) {
         return n0 / 2u + c % (TN / 2u);
     }
-    return n0 + c;
+    return n0 + c - tile_first(tile_w(n0, 0u));
 }
 
-fn tile_rows() -> u32 { return select(P.n, P.n / 2u, GLU); }
+fn tile_rows(n0: u32) -> u32 {
+    if (GLU) {
+        return P.n / 2u;
+    }
+    let w = tile_w(n0, 0u);
+    return tile_end(w) - tile_first(w);
+}
 
-// tile_base is the byte offset of weight row n of fetched column c.
-fn tile_base(c: u32, n: u32) -> u32 { return select(P.wbase, P.wbase2, tile_up(c)) + n * P.row_bytes; }
+// tile_base is the byte offset of row n of weight w.
+fn tile_base(w: u32, n: u32) -> u32 { return select(select(P.wbase, P.wbase2, w == 1u), P.wbase3, w == 2u) + n * P.row_bytes; }
+
+// store_y stores output n of weight w's row r (NW weights; store_y2 and
+// store_y3 come from the Go side).
+fn store_y(w: u32, r: u32, n: u32, v: ACT) {
+    if (w == 1u) {
+        store_y2(r * (tile_end(1u) - P.n1) + n, v);
+    } else if (w == 2u) {
+        store_y3(r * (P.n - P.n2) + n, v);
+    } else {
+        Y[r * P.ldy + P.yoff + n] = v;
+    }
+}
 
 // Invocation (tx, ty) of the TN/NR × TM/MR owns the column
 // quads tx + j·QN (j < NR/4) and the row quads ty + i·QM (i < MR/4). A run
@@ -69,8 +116,8 @@ fn tile_tx(lid: u32) -> u32 { return (lid / 32u) % (QN / 8u) * 8u + lid % 8u; }
 fn tile_ty(lid: u32) -> u32 { return (lid / 32u) / (QN / 8u) * 4u + (lid % 32u) / 8u; }
 
 // tile_store writes the invocation's micro-tile of the output tile at
-// (r0, n0), within the matmul's rows and outputs: to Y, or as split
-// split's partials.
+// (r0, n0), within the matmul's rows and outputs: to its weight's output,
+// or as split split's partials.
 fn tile_store(split: u32, r0: u32, n0: u32, tx: u32, ty: u32, acc: ptr<function, array<vec4<f32>, MR * NR / 4u>>) {
     if (GLU) {
         // Each quad of columns: two outputs' gate and up, each rounded to
@@ -89,17 +136,20 @@ fn tile_store(split: u32, r0: u32, n0: u32, tx: u32, ty: u32, acc: ptr<function,
         }
         return;
     }
+    let w = tile_w(n0, 0u);
+    let first = tile_first(w);
+    let end = tile_end(w);
     for (var i = 0u; i < MR; i++) {
         let r = r0 + 4u * (ty + (i / 4u) * QM) + i % 4u;
         if (r < P.rows) {
             for (var j = 0u; j < NR; j++) {
                 let n = n0 + 4u * (tx + (j / 4u) * QN) + j % 4u;
-                if (n < P.n) {
+                if (n < end) {
                     let v = (*acc)[i * (NR / 4u) + j / 4u][j % 4u];
                     if (P.splits > 1u) {
                         Part[(split * P.rows + r) * P.n + n] = v;
                     } else {
-                        Y[r * P.ldy + P.yoff + n] = ACT(v);
+                        store_y(w, r, n - first, ACT(v));
                     }
                 }
             }

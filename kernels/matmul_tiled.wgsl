@@ -33,8 +33,8 @@ const UPI: u32 = (UNITS + WG - 1u) / WG;
 @group(0) @binding(2) var<storage, read> X: array<XT>;
 @group(0) @binding(3) var<storage, read_write> Y: array<ACT>;
 // Split k (P.splits > 1): split s of the k steps writes its f32 partials
-// here, [s][row][n], for matmul_splitk.wgsl to add up (binding 4; 5 with
-// GLU, whose up weight is at 4).
+// here, [s][row][n], for matmul_splitk.wgsl to add up (the binding after
+// the weights and outputs: 4; 5 with GLU, 6 or 8 with NW 2 or 3).
 @group(0) @binding(PART_B) var<storage, read_write> Part: array<f32>;
 
 var<workgroup> xs: array<vec4<f32>, TK * TM / 4u>;
@@ -81,11 +81,14 @@ fn fetch_unit(u: u32, k0: u32, n0: u32, w: ptr<function, array<f32, UNIT>>) {
     let kk = (u % UPR) * UNIT;
     let c = u / UPR;
     let n = tile_row(n0, c);
-    if (n < tile_rows() && k0 + kk < P.k) {
-        if (tile_up(c)) {
-            load_unit_w2(tile_base(c, n), (k0 + kk) / UNIT, w);
+    if (n < tile_rows(n0) && k0 + kk < P.k) {
+        let wi = tile_w(n0, c);
+        if (wi == 1u) {
+            load_unit_w2(tile_base(wi, n), (k0 + kk) / UNIT, w);
+        } else if (wi == 2u) {
+            load_unit_w3(tile_base(wi, n), (k0 + kk) / UNIT, w);
         } else {
-            load_unit(tile_base(c, n), (k0 + kk) / UNIT, w);
+            load_unit(tile_base(wi, n), (k0 + kk) / UNIT, w);
         }
     }
 }

@@ -30,8 +30,8 @@ const NH: u32 = select(1u, 2u, UNIT_HALVES);
 @group(0) @binding(2) var<storage, read> X: array<vec4<u32>>;
 @group(0) @binding(3) var<storage, read_write> Y: array<ACT>;
 // Split k (P.splits > 1): split s writes its f32 partials here, [s][row][n],
-// for matmul_splitk.wgsl to add up (binding 4; 5 with GLU, whose up weight
-// is at 4).
+// for matmul_splitk.wgsl to add up (the binding after the weights and
+// outputs: 4; 5 with GLU, 6 or 8 with NW 2 or 3).
 @group(0) @binding(PART_B) var<storage, read_write> Part: array<f32>;
 
 // The step's quads, k-major: [kq][quad of rows or columns], four rows'
@@ -118,11 +118,15 @@ fn fetch_unit(u: u32, k0: u32, n0: u32, q: ptr<function, array<u32, 8>>) -> vec3
     let c = u / UPR;
     let n = tile_row(n0, c);
     let b = u % UPR;
-    if (u < UNITS && n < tile_rows() && k0 + 32u * b < P.k) {
-        if (tile_up(c)) {
-            return load_unit_i8_w2(tile_base(c, n), k0 / 32u + b, q);
+    if (u < UNITS && n < tile_rows(n0) && k0 + 32u * b < P.k) {
+        let w = tile_w(n0, c);
+        if (w == 1u) {
+            return load_unit_i8_w2(tile_base(w, n), k0 / 32u + b, q);
         }
-        return load_unit_i8(tile_base(c, n), k0 / 32u + b, q);
+        if (w == 2u) {
+            return load_unit_i8_w3(tile_base(w, n), k0 / 32u + b, q);
+        }
+        return load_unit_i8(tile_base(w, n), k0 / 32u + b, q);
     }
     for (var j = 0u; j < 8u; j++) {
         (*q)[j] = 0u; // explicitly, as s in tile_step

@@ -3,13 +3,15 @@
 // block's −16·Σ qx.
 fn wdot(row: u32, u: u32, p: u32, xb: u32) -> f32 {
     let base = row + 22u * u;
-    let qh = w_u32(base + 2u);
+    var v: array<u32, 5>;
+    w_q5_block(base, WP == 1u, &v);
+    let qh = v[0];
     var a = select(0, -16 * xq_sum32(xb), p == 0u);
     for (var i = 0u; i < 8u / WP; i++) { // constant trip count: unrolled, every load in flight
         let j = p + i * WP;
-        let q = w_u32(base + 6u + 4u * (j & 3u));
-        let v = ((q >> (4u * (j >> 2u))) & 0x0f0f0f0fu) | spread4(qh >> (4u * j));
-        a += dot4I8Packed(v, xq(xb / 4u + j));
+        let q = v[1u + (j & 3u)];
+        let b = ((q >> (4u * (j >> 2u))) & 0x0f0f0f0fu) | spread4(qh >> (4u * j));
+        a += dot4I8Packed(b, xq(xb / 4u + j));
     }
     return w_f16(base) * xq_d(xb) * f32(a);
 }

@@ -19,6 +19,35 @@ fn load_unit(row: u32, u: u32, out: ptr<function, array<f32, UNIT>>) {
     }
 }
 
+// w_q5_words reads a block's qh and its 4 quant words (20 bytes from base
+// + 2, even): 6 word loads and a funnel shift, where unaligned reads word
+// by word (w_u32) load 10.
+fn w_q5_words(base: u32, v: ptr<function, array<u32, 5>>) {
+    let i = (base + 2u) >> 2u;
+    let sh = ((base + 2u) & 2u) * 8u;
+    var w: array<u32, 6>;
+    for (var j = 0u; j < 6u; j++) {
+        w[j] = w_word(i + j); // the 6th is past the block when sh is 0 (unused; in bounds or clamped)
+    }
+    for (var j = 0u; j < 5u; j++) {
+        (*v)[j] = select((w[j] >> sh) | (w[j + 1u] << (32u - sh)), w[j], sh == 0u);
+    }
+}
+
+// w_q5_block reads qh and the 4 quant words of the block at base: as one
+// span (w_q5_words) where whole (an invocation dots the whole unit), else
+// word by word (a part's unused words are never loaded).
+fn w_q5_block(base: u32, whole: bool, v: ptr<function, array<u32, 5>>) {
+    if (whole) {
+        w_q5_words(base, v);
+        return;
+    }
+    (*v)[0] = w_u32(base + 2u);
+    for (var j = 0u; j < 4u; j++) {
+        (*v)[j + 1u] = w_u32(base + 6u + 4u * j);
+    }
+}
+
 // spread4 moves bits 0–3 of b to bit 4 of bytes 0–3 (the fifth bits of
 // four elements, for the wdots and wint_q5_0.wgsl).
 fn spread4(b: u32) -> u32 {

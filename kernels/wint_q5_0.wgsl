@@ -5,9 +5,11 @@ const UNIT_OFFSET = false;
 
 fn load_unit_i8(row: u32, u: u32, q: ptr<function, array<u32, 8>>) -> vec3<f32> {
     let base = row + 22u * u;
-    let qh = w_u32(base + 2u);
+    var v: array<u32, 5>;
+    w_q5_words(base, &v);
+    let qh = v[0];
     for (var j = 0u; j < 4u; j++) {
-        let b = w_u32(base + 6u + 4u * j);
+        let b = v[j + 1u];
         (*q)[j] = sub_bytes((b & 0x0f0f0f0fu) | spread4(qh >> (4u * j)), 0x10101010u);
         (*q)[j + 4u] = sub_bytes(((b >> 4u) & 0x0f0f0f0fu) | spread4(qh >> (4u * j + 16u)), 0x10101010u);
     }

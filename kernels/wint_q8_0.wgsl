@@ -5,9 +5,7 @@ const UNIT_OFFSET = false;
 
 fn load_unit_i8(row: u32, u: u32, q: ptr<function, array<u32, 8>>) -> vec3<f32> {
     let base = row + 34u * u;
-    for (var j = 0u; j < 8u; j++) {
-        (*q)[j] = w_u32(base + 2u + 4u * j);
-    }
+    w_u32x8(base + 2u, q);
     let d = w_f16(base);
     return vec3<f32>(d, d, 0.0);
 }

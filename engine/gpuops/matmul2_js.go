@@ -73,7 +73,7 @@ func (m *MatMul2) tiledKernel(ctx context.Context, unit int, tile tileShape, q8 
 	if k, ok := m.kernels[key]; ok {
 		return k, nil
 	}
-	sh, entries, err := tiledShader(m.t, unit, tile, q8, true)
+	sh, entries, err := tiledShader(m.t, unit, tile, q8, true, 1)
 	if err != nil {
 		return nil, err
 	}

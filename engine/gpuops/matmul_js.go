@@ -5,6 +5,7 @@ package gpuops
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/doppler-engine/doppler/engine/dtype"
@@ -29,7 +30,7 @@ type MatMul struct {
 // per pipeline).
 func NewMatMul(ctx context.Context, c *Context, t dtype.DType) (*MatMul, error) {
 	m := &MatMul{c: c, t: t, kernels: map[matmulKey]*kernel{}}
-	if _, err := m.kernel(ctx, matmulUnit(t, 4), tileShape{}, newGemvShape(matmulUnit(t, 4), 1, 1, 1, t), false, nil); err != nil {
+	if _, err := m.kernel(ctx, matmulUnit(t, 4), tileShape{}, newGemvShape(matmulUnit(t, 4), 1, 1, 1, t), false, nil, 0); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -41,16 +42,19 @@ type matmulKey struct {
 	q8   bool      // 8-bit activations (Context.Q8Acts)
 	pro  gemvPro   // zero: none
 	tile tileShape // the tiled kernel's (zero for the GEMV)
+	nw   int       // the tiled kernel's weights (PrepareShared; 0: one)
 }
 
-func (m *MatMul) kernel(ctx context.Context, unit int, tile tileShape, gs gemvShape, q8 bool, cb *GemvCombine) (*kernel, error) {
+// kernel is the decode GEMV (tile zero) or the tiled matmul over nw
+// weights (0 or 1: one).
+func (m *MatMul) kernel(ctx context.Context, unit int, tile tileShape, gs gemvShape, q8 bool, cb *GemvCombine, nw int) (*kernel, error) {
 	tiled := tile != tileShape{}
 	if tiled {
 		gs = gemvShape{}
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	key := matmulKey{unit: unit, gemv: gs, q8: q8, tile: tile}
+	key := matmulKey{unit: unit, gemv: gs, q8: q8, tile: tile, nw: nw}
 	pro := cb.shape()
 	if pro != nil {
 		key.pro = *pro
@@ -63,7 +67,7 @@ func (m *MatMul) kernel(ctx context.Context, unit int, tile tileShape, gs gemvSh
 	entries := []gpu.BindingType{gpu.Uniform, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage, gpu.Storage}
 	if tiled {
 		var err error
-		if sh, entries, err = tiledShader(m.t, unit, tile, q8, false); err != nil {
+		if sh, entries, err = tiledShader(m.t, unit, tile, q8, false, max(nw, 1)); err != nil {
 			return nil, err
 		}
 	}
@@ -78,23 +82,50 @@ func (m *MatMul) kernel(ctx context.Context, unit int, tile tileShape, gs gemvSh
 // tiledShader is the tiled matmul over weights of dtype t (the integer
 // kernel, matmul_tiled_q8.wgsl, where q8) and its binding types: uniform,
 // W, X, Y, then with glu the up weight W2 (gate and up in one launch that
-// stores act(gate)·up: matmul_tile.wgsl), then the split-k partials.
-func tiledShader(t dtype.DType, unit int, tile tileShape, q8, glu bool) (shader, []gpu.BindingType, error) {
-	consts := tile.consts()
-	consts["GLU"], consts["PART_B"] = fmt.Sprint(glu), "4"
-	entries := []gpu.BindingType{gpu.Uniform, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage, gpu.Storage}
-	// What a fetched up column reads (matmul_tile.wgsl's tile_up: never
-	// without glu).
-	up := ""
-	if glu {
-		consts["PART_B"], up = "5", "2"
-		entries = append(entries, gpu.ReadOnlyStorage)
+// stores act(gate)·up), or with nw > 1 the pairs W2, Y2 and W3, Y3 (nw
+// weights of one input in one launch, each into its own output), then the
+// split-k partials (matmul_tile.wgsl).
+func tiledShader(t dtype.DType, unit int, tile tileShape, q8, glu bool, nw int) (shader, []gpu.BindingType, error) {
+	if nw < 1 || nw > 3 || glu && nw != 1 {
+		return shader{}, nil, fmt.Errorf("gpuops: no tiled matmul reads %d weights (glu %v)", nw, glu)
 	}
+	consts := tile.consts()
+	consts["GLU"], consts["NW"] = fmt.Sprint(glu), fmt.Sprintf("%du", nw)
+	entries := []gpu.BindingType{gpu.Uniform, gpu.ReadOnlyStorage, gpu.ReadOnlyStorage, gpu.Storage}
+	// What a column of the second and third weights fetches and where their
+	// outputs go: W's own loader and Y where the kernel has no such weight
+	// (matmul_tile.wgsl's tile_w never picks them then).
+	var more []dtype.DType
+	loaders := [2]string{"", ""}
+	stores := [2]string{"Y[i] = v;", "Y[i] = v;"}
+	var decls strings.Builder
+	switch {
+	case glu:
+		entries = append(entries, gpu.ReadOnlyStorage)
+		more, loaders[0] = []dtype.DType{t}, "2"
+	case nw > 1:
+		for i := 0; i < nw-1; i++ {
+			entries = append(entries, gpu.ReadOnlyStorage, gpu.Storage)
+			more = append(more, t)
+			loaders[i] = fmt.Sprint(i + 2)
+			stores[i] = fmt.Sprintf("Y%d[i] = v;", i+2)
+			fmt.Fprintf(&decls, "@group(0) @binding(%d) var<storage, read_write> Y%d: array<ACT>;\n", len(entries)-1, i+2)
+		}
+	}
+	consts["PART_B"] = fmt.Sprint(len(entries))
 	entries = append(entries, gpu.Storage) // split-k partials
 	libs := []string{"matmul_tile", "glu_act"}
+	extra := decls.String()
+	for i, suffix := range []string{"2", "3"} {
+		extra += fmt.Sprintf("fn store_y%s(i: u32, v: ACT) { %s }\n", suffix, stores[i])
+	}
+	float, integer := extra, extra
+	for i, suffix := range []string{"2", "3"} {
+		float += fmt.Sprintf("fn load_unit_w%s(row: u32, u: u32, w: ptr<function, array<f32, UNIT>>) { load_unit%s(row, u, w); }\n", suffix, loaders[i])
+		integer += fmt.Sprintf("fn load_unit_i8_w%s(row: u32, u: u32, q: ptr<function, array<u32, 8>>) -> vec3<f32> { return load_unit_i8%s(row, u, q); }\n", suffix, loaders[i])
+	}
 	// xdot for its XT alias: the float kernel reads X as vec4 when the unit allows.
-	sh := shader{kernel: "matmul_tiled", params: tiledParams{}, weight: t, hasWeight: true, xdot: true, unit: unit, consts: consts, libs: libs,
-		extra: fmt.Sprintf("fn load_unit_w2(row: u32, u: u32, w: ptr<function, array<f32, UNIT>>) { load_unit%s(row, u, w); }\n", up)}
+	sh := shader{kernel: "matmul_tiled", params: tiledParams{}, weight: t, hasWeight: true, xdot: true, unit: unit, consts: consts, libs: libs, extra: float, more: more}
 	if q8 {
 		step := tiledQ8Step()
 		if step%32 != 0 || tile.rows*step/32 > (tile.rows/tile.mr)*(tile.cols/tile.nr) {
@@ -102,11 +133,7 @@ func tiledShader(t dtype.DType, unit int, tile tileShape, q8, glu bool) (shader,
 			return shader{}, nil, fmt.Errorf("gpuops: the integer tiled matmul cannot step %d with a %dx%d tile", step, tile.rows, tile.cols)
 		}
 		consts["TK"] = fmt.Sprintf("%du", step)
-		sh = shader{kernel: "matmul_tiled_q8", params: tiledParams{}, weight: t, hasWeight: true, wint: true, unit: unit, consts: consts, libs: libs,
-			extra: fmt.Sprintf("fn load_unit_i8_w2(row: u32, u: u32, q: ptr<function, array<u32, 8>>) -> vec3<f32> { return load_unit_i8%s(row, u, q); }\n", up)}
-	}
-	if glu {
-		sh.more = []dtype.DType{t}
+		sh = shader{kernel: "matmul_tiled_q8", params: tiledParams{}, weight: t, hasWeight: true, wint: true, unit: unit, consts: consts, libs: libs, extra: integer, more: more}
 	}
 	return sh, entries, nil
 }
@@ -165,7 +192,7 @@ func (m *MatMul) prepare(w Weight, x, y gpu.Binding, rows int, pre bool, cb *Gem
 	}
 	in.q8 = in.q8 && cb == nil
 	gs := newGemvShapeQ8(unit, units, w.Out, rows, in.q8, m.t)
-	k, err := m.kernel(context.Background(), unit, tileShape{}, gs, in.q8, cb)
+	k, err := m.kernel(context.Background(), unit, tileShape{}, gs, in.q8, cb, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -209,7 +236,7 @@ func (m *MatMul) prepareTiled(w Weight, chunks []chunk, unit int, x, y gpu.Bindi
 	}
 	for _, ch := range chunks {
 		tile := tileFor()
-		k, err := m.kernel(context.Background(), unit, tile, gemvShape{}, q8, nil)
+		k, err := m.kernel(context.Background(), unit, tile, gemvShape{}, q8, nil, 0)
 		if err != nil {
 			return fail(err)
 		}
@@ -240,6 +267,92 @@ func (m *MatMul) prepareTiled(w Weight, chunks []chunk, unit int, x, y gpu.Bindi
 				return fail(err)
 			}
 		}
+	}
+	return d, nil
+}
+
+// sharedChunks is the one chunk of each of ws that PrepareShared runs
+// in one tiled launch over rows rows, with its tile and k step; ok is
+// false where it cannot: 2 or 3 weights of the matmul's dtype and one
+// input length, each in one chunk, every one but the last a whole number
+// of tiles (so a tile reads one weight), and together too many outputs to
+// split over k (splitsFor: the launch writes no partials).
+func (m *MatMul) sharedChunks(ws []Weight, rows int) (chs []chunk, tile tileShape, q8, ok bool) {
+	if len(ws) < 2 || len(ws) > 3 || rows < TiledMinRows {
+		return nil, tileShape{}, false, false
+	}
+	tile = tileFor()
+	q8 = m.c.TiledQ8(ws[0].In, m.t)
+	step := tileK
+	if q8 {
+		step = tiledQ8Step()
+	}
+	n := 0
+	for i, w := range ws {
+		ch, err := m.c.chunks(w)
+		if err != nil || len(ch) != 1 || w.DType != m.t || w.In != ws[0].In || i < len(ws)-1 && w.Out%tile.cols != 0 {
+			return nil, tileShape{}, false, false
+		}
+		chs = append(chs, ch[0])
+		n += w.Out
+	}
+	if splits, _ := splitsFor(ws[0].In, n, step); splits != 1 {
+		return nil, tileShape{}, false, false
+	}
+	return chs, tile, q8, true
+}
+
+// Shares reports whether PrepareShared runs ws over rows rows.
+func (m *MatMul) Shares(ws []Weight, rows int) bool {
+	_, _, _, ok := m.sharedChunks(ws, rows)
+	return ok
+}
+
+// PrepareShared computes ys[i] [rows, ws[i].Out] = x [rows, In] · ws[i]ᵀ
+// for the weights of one input (a prompt chunk's q, k and v projections;
+// Shares must hold) in one tiled launch, after the launch that quantizes
+// x where the integer kernel runs and x is not 8-bit already (pre): one
+// launch for two or three, and more tiles in it than each would have.
+func (m *MatMul) PrepareShared(ws []Weight, x gpu.Binding, ys []gpu.Binding, rows int, pre bool) (*Dispatch, error) {
+	chs, tile, q8, ok := m.sharedChunks(ws, rows)
+	if !ok || len(ys) != len(ws) {
+		return nil, fmt.Errorf("gpuops: %d %v weights (%d outputs) over %d rows do not share one tiled matmul", len(ws), m.t, len(ys), rows)
+	}
+	if pre && !q8 {
+		return nil, fmt.Errorf("gpuops: the tiled matmul of %v weights of %d inputs reads no 8-bit activations", m.t, ws[0].In)
+	}
+	k, err := m.kernel(context.Background(), matmulUnit(m.t, ws[0].In), tile, gemvShape{}, q8, nil, len(ws))
+	if err != nil {
+		return nil, err
+	}
+	d := &Dispatch{Label: "matmul_shared"}
+	fail := func(err error) (*Dispatch, error) { d.Release(); return nil, err }
+	if q8 && !pre {
+		if x, err = m.c.quantizeRows(d, x, ws[0].In, rows); err != nil {
+			return fail(err)
+		}
+	}
+	part, err := m.c.pooled(&m.c.parts, "split-k partials", 16) // bound, not written
+	if err != nil {
+		return fail(err)
+	}
+	p := tiledParams{K: uint32(ws[0].In), Rows: uint32(rows), RowBytes: uint32(ws[0].RowBytes()), WBase: chs[0].wbase,
+		LdY: uint32(ws[0].Out), Splits: 1, KSlice: uint32(ws[0].In)}
+	bindings := []gpu.Binding{chs[0].binding, x, ys[0]}
+	for i, w := range ws {
+		if i > 0 {
+			bindings = append(bindings, chs[i].binding, ys[i])
+		}
+		switch i {
+		case 1:
+			p.WBase2, p.N1 = chs[i].wbase, p.N
+		case 2:
+			p.WBase3, p.N2 = chs[i].wbase, p.N
+		}
+		p.N += uint32(w.Out)
+	}
+	if err := d.add(k, p, tile.groups(rows, int(p.N)), append(bindings, part)...); err != nil {
+		return fail(err)
 	}
 	return d, nil
 }

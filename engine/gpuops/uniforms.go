@@ -212,8 +212,13 @@ type tiledParams struct {
 	YOff     uint32 `wgsl:"yoff"`
 	Splits   uint32 `wgsl:"splits"`
 	KSlice   uint32 `wgsl:"kslice"`
-	WBase2   uint32 `wgsl:"wbase2"` // with GLU: the up weight's rows (W2)
+	WBase2   uint32 `wgsl:"wbase2"` // with GLU: the up weight's rows (W2); NW > 1: the second weight's
 	Act      uint32 `wgsl:"act"`    // with GLU: the Activation
+	// With NW weights (matmul_tile.wgsl): the third weight's rows (W3), and
+	// where the second and third weights' outputs start among the N.
+	WBase3 uint32 `wgsl:"wbase3"`
+	N1     uint32 `wgsl:"n1"`
+	N2     uint32 `wgsl:"n2"`
 }
 
 // quantParams are kernels/quantize_q8.wgsl's (Rows 0 is one row).

@@ -457,6 +457,19 @@ func (b *Backend) MatMulQKV(x, q, k, v arch.Tensor) (arch.Tensor, arch.Tensor, a
 	kern := b.qkvKernel()
 	if rows >= gpuops.TiledMinRows || in != ws[0].In || !kern.Fits(ws) {
 		xq := b.q8Rows(a, rows, &ws[0], &ws[1], &ws[2])
+		// A prompt chunk's projections of one dtype share a tiled launch
+		// (Q4_K_M's v may have another: q and k share then).
+		n := 1
+		for n < 3 && ws[n].DType == ws[0].DType {
+			n++
+		}
+		if mm := b.matmulKernel(ws[0].DType); mm != nil && n > 1 && mm.Shares(ws[:n], rows) {
+			ys := b.matMulShared(a, ts[:n], ws[:n], rows, xq)
+			if n == 2 {
+				ys = append(ys, gt(b.matMul(x, v, xq)))
+			}
+			return ys[0], ys[1], ys[2]
+		}
 		return b.matMul(x, q, xq), b.matMul(x, k, xq), b.matMul(x, v, xq)
 	}
 	types := dtypeName(ws[0].DType)
@@ -495,6 +508,35 @@ func (b *Backend) MatMulQKV(x, q, k, v arch.Tensor) (arch.Tensor, arch.Tensor, a
 	d, err := kern.Prepare(b.ctx, ws, a.binding(), binds, rows)
 	b.rec.add(d, err, e)
 	return ys[0], ys[1], ys[2]
+}
+
+// matMulShared records the projections of x by ws (tensors ts) in one
+// tiled launch (gpuops.MatMul.PrepareShared), reading xq where the chunk's
+// rows are 8-bit already.
+func (b *Backend) matMulShared(a *Tensor, ts []*Tensor, ws []gpuops.Weight, rows int, xq *Tensor) []*Tensor {
+	kernel := "matmul_shared/" + dtypeName(ws[0].DType)
+	b.input(a, kernel, "x", b.act)
+	ys := make([]*Tensor, len(ws))
+	binds := make([]gpu.Binding, len(ws))
+	for i, w := range ws {
+		shape := slices.Clone(a.shape)
+		shape[len(shape)-1] = w.Out
+		ys[i] = b.rec.alloc(shape, "matmul")
+		binds[i] = ys[i].binding()
+	}
+	e := PlanEntry{Layer: b.layer, Op: fmt.Sprintf("matmul×%d", len(ws)), Kernel: kernel, DType: dtypeName(ws[0].DType),
+		Weight: ts[0].name, Weight2: ts[1].name}
+	if len(ts) > 2 {
+		e.Weight3 = ts[2].name
+	}
+	x := a.binding()
+	if xq != nil {
+		b.rec.check(xq, kernel)
+		x = xq.binding()
+	}
+	d, err := b.matmulKernel(ws[0].DType).PrepareShared(ws, x, binds, rows, xq != nil)
+	b.rec.add(d, err, e)
+	return ys
 }
 
 // activation is act for the kernels.
