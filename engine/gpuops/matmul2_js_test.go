@@ -135,14 +135,7 @@ func TestMatMulGLUTiled(t *testing.T) {
 		}
 		require.True(t, m2.GLUPairs(gate, up))
 		TiledQ8Fixed, TiledQ8StepFixed = tc.q8, tc.step
-		xb := bufs.act(x).Binding()
-		var dq *Dispatch
-		if tc.pre {
-			xq := bufs.actOut(tc.rows * int(Q8Bytes(in)) / v.prec.Bytes())
-			dq, err = c.PrepareQuantizeRows(xb, xq.Binding(), in, tc.rows)
-			require.NoError(t, err)
-			xb = xq.Binding()
-		}
+		xb, dq := tiledInput(t, c, bufs, x, in, tc.rows, tc.pre)
 		y, g, u := bufs.actOut(tc.rows*tc.out), bufs.actOut(tc.rows*tc.out), bufs.actOut(tc.rows*tc.out)
 		var d, dg, du *Dispatch
 		if tc.pre {
@@ -168,15 +161,7 @@ func TestMatMulGLUTiled(t *testing.T) {
 		if tc.chunked {
 			require.Greater(t, len(chunks), 1, "the weights must be bound in chunks")
 		}
-		launches := len(chunks)
-		if tc.q8 > 0 && !tc.pre {
-			launches++ // the quantize launch
-		}
-		require.Len(t, d.Steps, launches, "one launch per chunk pair")
-		if dq != nil {
-			run(t, c, dq)
-		}
-		run(t, c, d)
+		runTiled(t, c, d, dq, len(chunks), tc.q8 > 0 && !tc.pre, "one launch per chunk pair")
 		run(t, c, dg)
 		run(t, c, du)
 		act := arch.SiLU
@@ -193,17 +178,7 @@ func TestMatMulGLUTiled(t *testing.T) {
 		requireClose(t, label+" vs separate", got, sep, tolFor(v.prec, 1e-5))
 		// The float64 reference, with x rounded as quantize_q8.wgsl rounds it
 		// for the integer kernel.
-		var gr, ur []float32
-		for row := range tc.rows {
-			xr := x[row*in : (row+1)*in]
-			if tc.q8 > 0 {
-				gr = append(gr, refQ8MatMul(t, xr, gw)...)
-				ur = append(ur, refQ8MatMul(t, xr, uw)...)
-			} else {
-				gr = append(gr, refMatMul(xr, gw.deq, 1, in, tc.out)...)
-				ur = append(ur, refMatMul(xr, uw.deq, 1, in, tc.out)...)
-			}
-		}
+		gr, ur := refRows(t, x, gw, tc.rows, tc.q8 > 0), refRows(t, x, uw, tc.rows, tc.q8 > 0)
 		want := floats(cpu.GLU(cpu.Floats(roundAct(v.prec, gr), tc.rows, tc.out), cpu.Floats(roundAct(v.prec, ur), tc.rows, tc.out), act))
 		requireClose(t, label, got, want, tolFor(v.prec, 1e-3))
 		for _, dd := range []*Dispatch{dq, d, dg, du} {
@@ -266,4 +241,49 @@ func newQKV(t *testing.T, r *rand.Rand, bufs *buffers, types [3]dtype.DType, in 
 		ys[i] = outs[i].Binding()
 	}
 	return tw, ws, outs, ys
+}
+
+// tiledInput is x's binding for a tiled matmul test: x itself, or (pre)
+// its rows as 8-bit activations, stored by the launch it returns.
+func tiledInput(t *testing.T, c *Context, bufs *buffers, x []float32, in, rows int, pre bool) (gpu.Binding, *Dispatch) {
+	t.Helper()
+	xb := bufs.act(x).Binding()
+	if !pre {
+		return xb, nil
+	}
+	xq := bufs.actOut(rows * int(Q8Bytes(in)) / c.Prec.Bytes())
+	dq, err := c.PrepareQuantizeRows(xb, xq.Binding(), in, rows)
+	require.NoError(t, err)
+	return xq.Binding(), dq
+}
+
+// runTiled checks that d makes launches launches (one more where it
+// quantizes its rows itself) and runs dq (when not nil), then d.
+func runTiled(t *testing.T, c *Context, d, dq *Dispatch, launches int, quantizes bool, msg string) {
+	t.Helper()
+	if quantizes {
+		launches++
+	}
+	require.Len(t, d.Steps, launches, msg)
+	if dq != nil {
+		run(t, c, dq)
+	}
+	run(t, c, d)
+}
+
+// refRows is the float64 reference of x's rows (rows of w.In) by w, with
+// x rounded as quantize_q8.wgsl rounds it where q8 (the integer kernel).
+func refRows(t *testing.T, x []float32, w testWeight, rows int, q8 bool) []float32 {
+	t.Helper()
+	in := len(x) / rows
+	var y []float32
+	for row := range rows {
+		xr := x[row*in : (row+1)*in]
+		if q8 {
+			y = append(y, refQ8MatMul(t, xr, w)...)
+		} else {
+			y = append(y, refMatMul(xr, w.deq, 1, in, len(w.deq)/in)...)
+		}
+	}
+	return y
 }

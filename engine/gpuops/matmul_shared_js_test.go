@@ -67,14 +67,7 @@ func TestMatMulShared(t *testing.T) {
 		}
 		TiledQ8Fixed, TiledQ8StepFixed = tc.q8, tc.step
 		require.True(t, m.Shares(ws, tc.rows))
-		xb := bufs.act(x).Binding()
-		var dq *Dispatch
-		if tc.pre {
-			xq := bufs.actOut(tc.rows * int(Q8Bytes(in)) / v.prec.Bytes())
-			dq, err = c.PrepareQuantizeRows(xb, xq.Binding(), in, tc.rows)
-			require.NoError(t, err)
-			xb = xq.Binding()
-		}
+		xb, dq := tiledInput(t, c, bufs, x, in, tc.rows, tc.pre)
 		d, err := m.PrepareShared(ws, xb, ybs, tc.rows, tc.pre)
 		require.NoError(t, err)
 		var sep []*Dispatch
@@ -89,30 +82,13 @@ func TestMatMulShared(t *testing.T) {
 			sep = append(sep, ds)
 		}
 		TiledQ8Fixed, TiledQ8StepFixed = 0, 0
-		launches := 1
-		if tc.q8 > 0 && !tc.pre {
-			launches++ // the quantize launch
-		}
-		require.Len(t, d.Steps, launches, "one launch for all the weights")
-		if dq != nil {
-			run(t, c, dq)
-		}
-		run(t, c, d)
+		runTiled(t, c, d, dq, 1, tc.q8 > 0 && !tc.pre, "one launch for all the weights")
 		run(t, c, sep...)
 		for i, out := range tc.outs {
 			label := name(tc.typ, " shared ", i, " of ", tc.outs, " rows ", tc.rows, " in ", in, " q8 ", tc.q8, " step ", tc.step, " pre ", tc.pre)
 			got := readAct(t, c, ys[i], tc.rows*out)
 			requireClose(t, label+" vs separate", got, readAct(t, c, seps[i], tc.rows*out), tolFor(v.prec, 1e-5))
-			var want []float32
-			for row := range tc.rows {
-				xr := x[row*in : (row+1)*in]
-				if tc.q8 > 0 {
-					want = append(want, refQ8MatMul(t, xr, tws[i])...)
-				} else {
-					want = append(want, refMatMul(xr, tws[i].deq, 1, in, out)...)
-				}
-			}
-			requireClose(t, label, got, roundAct(v.prec, want), tolFor(v.prec, 1e-3))
+			requireClose(t, label, got, roundAct(v.prec, refRows(t, x, tws[i], tc.rows, tc.q8 > 0)), tolFor(v.prec, 1e-3))
 		}
 		for _, dd := range append(sep, dq, d) {
 			if dd != nil {
