@@ -258,6 +258,13 @@ for spec in $DEVICE_MODELS; do
 		# one, the first model's decode still ran ~14% slow in two runs).
 		log "$name: warm-up bench (discarded)"
 		box 120 "$DOPPLER" bench --model "$file" --prompt-tokens "$PROMPT_TOKENS" --gen-tokens "$GEN_TOKENS" --backend webgpu >/dev/null 2>&1
+		# Each other build too: in round n's A/Bs the first model's alt run
+		# read 1.4–3× slow by its own GPU timestamps (prefill and decode)
+		# where the main build's warm-up had run, and later models did not.
+		for w in "${ALT_WASMS[@]}"; do
+			log "$name: warm-up bench of $(basename "$w") (discarded)"
+			DOPPLER_WASM="$w" box 120 "$DOPPLER" bench --model "$file" --prompt-tokens "$PROMPT_TOKENS" --gen-tokens 16 --backend webgpu >/dev/null 2>&1
+		done
 		WARMED=1
 	fi
 	log "$name: doppler bench"
