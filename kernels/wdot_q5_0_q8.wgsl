@@ -3,13 +3,22 @@
 // block's −16·Σ qx.
 fn wdot(row: u32, u: u32, p: u32, xb: u32) -> f32 {
     let base = row + 22u * u;
-    var v: array<u32, 5>;
-    w_q5_block(base, WP == 1u, &v);
-    let qh = v[0];
+    // A whole unit an invocation (WP 1): qh and the quants as one span (6
+    // loads, not 10); a part of one reads only its own words.
+    var words: array<u32, 5>;
+    if (WP == 1u) {
+        w_q5_words(base, &words);
+    } else {
+        words[0] = w_u32(base + 2u);
+    }
+    let qh = words[0];
     var a = select(0, -16 * xq_sum32(xb), p == 0u);
     for (var i = 0u; i < 8u / WP; i++) { // constant trip count: unrolled, every load in flight
         let j = p + i * WP;
-        let q = v[1u + (j & 3u)];
+        var q = words[1u + (j & 3u)];
+        if (WP != 1u) {
+            q = w_u32(base + 6u + 4u * (j & 3u));
+        }
         let b = ((q >> (4u * (j >> 2u))) & 0x0f0f0f0fu) | spread4(qh >> (4u * j));
         a += dot4I8Packed(b, xq(xb / 4u + j));
     }

@@ -34,20 +34,6 @@ fn w_q5_words(base: u32, v: ptr<function, array<u32, 5>>) {
     }
 }
 
-// w_q5_block reads qh and the 4 quant words of the block at base: as one
-// span (w_q5_words) where whole (an invocation dots the whole unit), else
-// word by word (a part's unused words are never loaded).
-fn w_q5_block(base: u32, whole: bool, v: ptr<function, array<u32, 5>>) {
-    if (whole) {
-        w_q5_words(base, v);
-        return;
-    }
-    (*v)[0] = w_u32(base + 2u);
-    for (var j = 0u; j < 4u; j++) {
-        (*v)[j + 1u] = w_u32(base + 6u + 4u * j);
-    }
-}
-
 // spread4 moves bits 0–3 of b to bit 4 of bytes 0–3 (the fifth bits of
 // four elements, for the wdots and wint_q5_0.wgsl).
 fn spread4(b: u32) -> u32 {

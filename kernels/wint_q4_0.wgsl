@@ -6,8 +6,10 @@ const UNIT_OFFSET = false;
 
 fn load_unit_i8(row: u32, u: u32, q: ptr<function, array<u32, 8>>) -> vec3<f32> {
     let base = row + 18u * u;
+    var v: array<u32, 4>;
+    w_u32x4(base + 2u, &v);
     for (var j = 0u; j < 4u; j++) {
-        let b = w_u32(base + 2u + 4u * j);
+        let b = v[j];
         (*q)[j] = sub_bytes(b & 0x0f0f0f0fu, 0x08080808u);
         (*q)[j + 4u] = sub_bytes((b >> 4u) & 0x0f0f0f0fu, 0x08080808u);
     }

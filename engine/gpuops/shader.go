@@ -393,6 +393,19 @@ fn w_u32(off: u32) -> u32 {
     let hi = w_word(i + (sh >> 4u));
     return select((lo >> sh) | (hi << (32u - sh)), lo, sh == 0u);
 }
+// w_u32x4 reads the 4 words of bytes off .. off + 15 (off even): 5 word
+// loads and a funnel shift, as w_u32x8 below.
+fn w_u32x4(off: u32, q: ptr<function, array<u32, 4>>) {
+    let i = off >> 2u;
+    let sh = (off & 2u) * 8u;
+    var w: array<u32, 5>;
+    for (var j = 0u; j < 5u; j++) {
+        w[j] = w_word(i + j);
+    }
+    for (var j = 0u; j < 4u; j++) {
+        (*q)[j] = select((w[j] >> sh) | (w[j + 1u] << (32u - sh)), w[j], sh == 0u);
+    }
+}
 // w_u32x8 reads the 8 words of bytes off .. off + 31 (off even): 9 word
 // loads and a funnel shift, where w_u32 word by word loads 16. The 9th is
 // past the span when off is 4-aligned: unused, and in bounds or clamped.
