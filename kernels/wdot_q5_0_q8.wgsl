@@ -3,14 +3,8 @@
 // block's −16·Σ qx.
 fn wdot(row: u32, u: u32, p: u32, xb: u32) -> f32 {
     let base = row + 22u * u;
-    // A whole unit an invocation (WP 1): qh and the quants as one span (6
-    // loads, not 10); a part of one reads only its own words.
     var words: array<u32, 5>;
-    if (WP == 1u) {
-        w_q5_words(base, &words);
-    } else {
-        words[0] = w_u32(base + 2u);
-    }
+    w_q5_start(base, WP == 1u, &words); // one span of 6 loads for a whole unit, not 10
     let qh = words[0];
     var a = select(0, -16 * xq_sum32(xb), p == 0u);
     for (var i = 0u; i < 8u / WP; i++) { // constant trip count: unrolled, every load in flight

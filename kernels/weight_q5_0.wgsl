@@ -30,7 +30,18 @@ fn w_q5_words(base: u32, v: ptr<function, array<u32, 5>>) {
         w[j] = w_word(i + j); // the 6th is past the block when sh is 0 (unused; in bounds or clamped)
     }
     for (var j = 0u; j < 5u; j++) {
-        (*v)[j] = select((w[j] >> sh) | (w[j + 1u] << (32u - sh)), w[j], sh == 0u);
+        (*v)[j] = w_funnel(w[j], w[j + 1u], sh);
+    }
+}
+
+// w_q5_start reads a block's qh into v[0] and, where whole (an invocation
+// dots the whole unit), its quant words into v[1..4] (w_q5_words); a part
+// of a unit reads its own quant words as it goes.
+fn w_q5_start(base: u32, whole: bool, v: ptr<function, array<u32, 5>>) {
+    if (whole) {
+        w_q5_words(base, v);
+    } else {
+        (*v)[0] = w_u32(base + 2u);
     }
 }
 

@@ -389,10 +389,10 @@ fn w_f16(off: u32) -> f32 { return unpack2x16float(w_u16(off)).x; }
 fn w_u32(off: u32) -> u32 {
     let i = off >> 2u;
     let sh = (off & 2u) * 8u;
-    let lo = w_word(i);
-    let hi = w_word(i + (sh >> 4u));
-    return select((lo >> sh) | (hi << (32u - sh)), lo, sh == 0u);
+    return w_funnel(w_word(i), w_word(i + (sh >> 4u)), sh);
 }
+// w_funnel is the word sh bits (0 or 16) into the pair lo, hi.
+fn w_funnel(lo: u32, hi: u32, sh: u32) -> u32 { return select((lo >> sh) | (hi << (32u - sh)), lo, sh == 0u); }
 // w_u32x4 reads the 4 words of bytes off .. off + 15 (off even): 5 word
 // loads and a funnel shift, as w_u32x8 below.
 fn w_u32x4(off: u32, q: ptr<function, array<u32, 4>>) {
@@ -403,7 +403,7 @@ fn w_u32x4(off: u32, q: ptr<function, array<u32, 4>>) {
         w[j] = w_word(i + j);
     }
     for (var j = 0u; j < 4u; j++) {
-        (*q)[j] = select((w[j] >> sh) | (w[j + 1u] << (32u - sh)), w[j], sh == 0u);
+        (*q)[j] = w_funnel(w[j], w[j + 1u], sh);
     }
 }
 // w_u32x8 reads the 8 words of bytes off .. off + 31 (off even): 9 word
@@ -417,7 +417,7 @@ fn w_u32x8(off: u32, q: ptr<function, array<u32, 8>>) {
         w[j] = w_word(i + j);
     }
     for (var j = 0u; j < 8u; j++) {
-        (*q)[j] = select((w[j] >> sh) | (w[j + 1u] << (32u - sh)), w[j], sh == 0u);
+        (*q)[j] = w_funnel(w[j], w[j + 1u], sh);
     }
 }
 `
