@@ -194,9 +194,6 @@ func (m *MatMul2) gluChunks(gate, up Weight) ([]chunk, []chunk, error) {
 // runs and x is not 8-bit already (pre).
 func (m *MatMul2) prepareGLUTiled(ctx context.Context, gate Weight, gc, uc []chunk, unit int, x, y gpu.Binding, rows int, act Activation, pre bool) (*Dispatch, error) {
 	q8 := m.c.TiledQ8(gate.In, m.t)
-	if pre && !q8 {
-		return nil, fmt.Errorf("gpuops: the tiled GLU matmul of %v weights {%d, %d} reads no 8-bit activations", m.t, gate.In, gate.Out)
-	}
 	tile := tileFor()
 	k, err := m.tiledKernel(ctx, unit, tile, q8)
 	if err != nil {
@@ -204,13 +201,10 @@ func (m *MatMul2) prepareGLUTiled(ctx context.Context, gate Weight, gc, uc []chu
 	}
 	d := &Dispatch{Label: "matmul_glu"}
 	fail := func(err error) (*Dispatch, error) { d.Release(); return nil, err }
-	if q8 && !pre {
-		var err error
-		if x, err = m.c.quantizeRows(d, x, gate.In, rows); err != nil {
-			return fail(err)
-		}
+	if x, err = m.c.tiledRows(d, x, gate.In, rows, q8, pre); err != nil {
+		return fail(err)
 	}
-	part, err := m.c.pooled(&m.c.parts, "split-k partials", 16) // bound, not written
+	part, err := m.c.noPartials()
 	if err != nil {
 		return fail(err)
 	}

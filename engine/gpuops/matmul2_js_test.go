@@ -88,10 +88,7 @@ func TestMatMulGLU(t *testing.T) {
 // own launch or by one before it (PrepareGLUQ8Rows); rows and outputs with
 // partial tiles, weights bound in several chunks.
 func TestMatMulGLUTiled(t *testing.T) {
-	v := variants(t)[0]
-	c := opsContext(t, v)
-	packed := c.Dev.Info.HasLanguageFeature(gpu.LanguagePacked4x8)
-	defer func() { TiledQ8Fixed, TiledQ8StepFixed = 0, 0 }()
+	v, c, packed := tiledTestContext(t)
 	type tcase struct {
 		typ          dtype.DType
 		rows, out    int
@@ -113,8 +110,6 @@ func TestMatMulGLUTiled(t *testing.T) {
 			tcase{dtype.Q6_K, 129, 64, GELUTanh, 1, 32, false, true},
 			tcase{dtype.Q4_K, 70, 160, SiLU, 1, 32, true, true},
 		)
-	} else {
-		t.Logf("WGSL here lacks %s: the integer kernel is not tested", gpu.LanguagePacked4x8)
 	}
 	for _, tc := range cases {
 		m, err := NewMatMul(testCtx(t), c, tc.typ)
@@ -241,6 +236,20 @@ func newQKV(t *testing.T, r *rand.Rand, bufs *buffers, types [3]dtype.DType, in 
 		ys[i] = outs[i].Binding()
 	}
 	return tw, ws, outs, ys
+}
+
+// tiledTestContext is the tiled matmul tests' variant and context, and
+// whether the integer kernel runs there (packed dot products); it resets
+// the integer kernel's test knobs when the test ends.
+func tiledTestContext(t *testing.T) (variant, *Context, bool) {
+	v := variants(t)[0]
+	c := opsContext(t, v)
+	t.Cleanup(func() { TiledQ8Fixed, TiledQ8StepFixed = 0, 0 })
+	packed := c.Dev.Info.HasLanguageFeature(gpu.LanguagePacked4x8)
+	if !packed {
+		t.Logf("WGSL here lacks %s: the integer kernel is not tested", gpu.LanguagePacked4x8)
+	}
+	return v, c, packed
 }
 
 // tiledInput is x's binding for a tiled matmul test: x itself, or (pre)

@@ -228,11 +228,9 @@ func (m *MatMul) prepareTiled(w Weight, chunks []chunk, unit int, x, y gpu.Bindi
 	if q8 {
 		step = tiledQ8Step()
 	}
-	if q8 && !pre {
-		var err error
-		if x, err = m.c.quantizeRows(d, x, w.In, rows); err != nil {
-			return fail(err)
-		}
+	x, err := m.c.tiledRows(d, x, w.In, rows, q8, pre)
+	if err != nil {
+		return fail(err)
 	}
 	for _, ch := range chunks {
 		tile := tileFor()
@@ -246,11 +244,10 @@ func (m *MatMul) prepareTiled(w Weight, chunks []chunk, unit int, x, y gpu.Bindi
 			K: uint32(w.In), N: uint32(ch.rows), Rows: uint32(rows), RowBytes: uint32(w.RowBytes()), WBase: ch.wbase,
 			LdY: uint32(w.Out), YOff: uint32(ch.rowStart), Splits: uint32(splits), KSlice: uint32(slice),
 		}
-		need := uint64(16) // bound, not written, without splits
+		part, err := m.c.noPartials()
 		if splits > 1 {
-			need = uint64(4 * splits * rows * ch.rows)
+			part, err = m.c.pooled(&m.c.parts, "split-k partials", uint64(4*splits*rows*ch.rows))
 		}
-		part, err := m.c.pooled(&m.c.parts, "split-k partials", need)
 		if err != nil {
 			return fail(err)
 		}
@@ -318,21 +315,16 @@ func (m *MatMul) PrepareShared(ws []Weight, x gpu.Binding, ys []gpu.Binding, row
 	if !ok || len(ys) != len(ws) {
 		return nil, fmt.Errorf("gpuops: %d %v weights (%d outputs) over %d rows do not share one tiled matmul", len(ws), m.t, len(ys), rows)
 	}
-	if pre && !q8 {
-		return nil, fmt.Errorf("gpuops: the tiled matmul of %v weights of %d inputs reads no 8-bit activations", m.t, ws[0].In)
-	}
 	k, err := m.kernel(context.Background(), matmulUnit(m.t, ws[0].In), tile, gemvShape{}, q8, nil, len(ws))
 	if err != nil {
 		return nil, err
 	}
 	d := &Dispatch{Label: "matmul_shared"}
 	fail := func(err error) (*Dispatch, error) { d.Release(); return nil, err }
-	if q8 && !pre {
-		if x, err = m.c.quantizeRows(d, x, ws[0].In, rows); err != nil {
-			return fail(err)
-		}
+	if x, err = m.c.tiledRows(d, x, ws[0].In, rows, q8, pre); err != nil {
+		return fail(err)
 	}
-	part, err := m.c.pooled(&m.c.parts, "split-k partials", 16) // bound, not written
+	part, err := m.c.noPartials()
 	if err != nil {
 		return fail(err)
 	}

@@ -16,10 +16,7 @@ import (
 // rows and in the last weight) against the separate matmuls and the
 // float64 reference.
 func TestMatMulShared(t *testing.T) {
-	v := variants(t)[0]
-	c := opsContext(t, v)
-	packed := c.Dev.Info.HasLanguageFeature(gpu.LanguagePacked4x8)
-	defer func() { TiledQ8Fixed, TiledQ8StepFixed = 0, 0 }()
+	v, c, packed := tiledTestContext(t)
 	type tcase struct {
 		typ      dtype.DType
 		rows     int
@@ -40,8 +37,6 @@ func TestMatMulShared(t *testing.T) {
 			tcase{dtype.Q5_0, 67, []int{128, 64, 64}, 1, 64, false},
 			tcase{dtype.Q6_K, TiledMinRows, []int{256, 320}, 1, 32, true},
 		)
-	} else {
-		t.Logf("WGSL here lacks %s: the integer kernel is not tested", gpu.LanguagePacked4x8)
 	}
 	for _, tc := range cases {
 		m, err := NewMatMul(testCtx(t), c, tc.typ)

@@ -138,15 +138,28 @@ func (c *Context) addQuantize(d *Dispatch, x, q gpu.Binding, k int) error {
 	return c.addQuantizeRows(d, x, q, k, 1)
 }
 
-// quantizeRows adds to d the launch that rounds rows rows of k activations
-// x to 8-bit ones in the context's shared prompt buffer, and returns that
-// buffer's binding: what an integer tiled matmul reads.
-func (c *Context) quantizeRows(d *Dispatch, x gpu.Binding, k, rows int) (gpu.Binding, error) {
+// tiledRows is what a tiled matmul over rows rows of k activations x
+// reads: x itself for the float kernel, or for the integer one (q8) the
+// context's shared prompt buffer of 8-bit rows, which the launch added to d
+// fills unless x holds 8-bit rows already (pre; an error without q8).
+func (c *Context) tiledRows(d *Dispatch, x gpu.Binding, k, rows int, q8, pre bool) (gpu.Binding, error) {
+	switch {
+	case pre && !q8:
+		return gpu.Binding{}, fmt.Errorf("gpuops: no tiled matmul here reads 8-bit rows of %d activations", k)
+	case !q8 || pre:
+		return x, nil
+	}
 	xq, err := c.pooled(&c.q8rows, "prefill 8-bit activations", uint64(rows)*Q8Bytes(k))
 	if err != nil {
 		return gpu.Binding{}, err
 	}
 	return xq, c.addQuantizeRows(d, x, xq, k, rows)
+}
+
+// noPartials is the split-k partials binding of a tiled launch that writes
+// none (its layout has one).
+func (c *Context) noPartials() (gpu.Binding, error) {
+	return c.pooled(&c.parts, "split-k partials", 16)
 }
 
 // PrepareQuantizeRows is the launch that stores rows rows of k activations

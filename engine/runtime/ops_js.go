@@ -485,14 +485,8 @@ func (b *Backend) MatMulQKV(x, q, k, v arch.Tensor) (arch.Tensor, arch.Tensor, a
 		n := b.rec.fuseResidNorm(rn)
 		nm = &n
 	}
-	var ys [3]*Tensor
-	var binds [3]gpu.Binding
-	for i, w := range ws {
-		shape := slices.Clone(a.shape)
-		shape[len(shape)-1] = w.Out
-		ys[i] = b.rec.alloc(shape, "matmul")
-		binds[i] = ys[i].binding()
-	}
+	outs, bs := b.projOutputs(a, ws[:])
+	ys, binds := [3]*Tensor(outs), [3]gpu.Binding(bs)
 	e := PlanEntry{Layer: b.layer, Op: "matmul×3", Kernel: "matmul_qkv/" + types,
 		DType: types, Weight: ts[0].name, Weight2: ts[1].name, Weight3: ts[2].name}
 	if nm != nil {
@@ -516,14 +510,7 @@ func (b *Backend) MatMulQKV(x, q, k, v arch.Tensor) (arch.Tensor, arch.Tensor, a
 func (b *Backend) matMulShared(a *Tensor, ts []*Tensor, ws []gpuops.Weight, rows int, xq *Tensor) []*Tensor {
 	kernel := "matmul_shared/" + dtypeName(ws[0].DType)
 	b.input(a, kernel, "x", b.act)
-	ys := make([]*Tensor, len(ws))
-	binds := make([]gpu.Binding, len(ws))
-	for i, w := range ws {
-		shape := slices.Clone(a.shape)
-		shape[len(shape)-1] = w.Out
-		ys[i] = b.rec.alloc(shape, "matmul")
-		binds[i] = ys[i].binding()
-	}
+	ys, binds := b.projOutputs(a, ws)
 	e := PlanEntry{Layer: b.layer, Op: fmt.Sprintf("matmul×%d", len(ws)), Kernel: kernel, DType: dtypeName(ws[0].DType),
 		Weight: ts[0].name, Weight2: ts[1].name}
 	if len(ts) > 2 {
@@ -537,6 +524,20 @@ func (b *Backend) matMulShared(a *Tensor, ts []*Tensor, ws []gpuops.Weight, rows
 	d, err := b.matmulKernel(ws[0].DType).PrepareShared(ws, x, binds, rows, xq != nil)
 	b.rec.add(d, err, e)
 	return ys
+}
+
+// projOutputs allocates the outputs of a's projections by ws, and their
+// bindings.
+func (b *Backend) projOutputs(a *Tensor, ws []gpuops.Weight) ([]*Tensor, []gpu.Binding) {
+	ys := make([]*Tensor, len(ws))
+	binds := make([]gpu.Binding, len(ws))
+	for i, w := range ws {
+		shape := slices.Clone(a.shape)
+		shape[len(shape)-1] = w.Out
+		ys[i] = b.rec.alloc(shape, "matmul")
+		binds[i] = ys[i].binding()
+	}
+	return ys, binds
 }
 
 // activation is act for the kernels.
