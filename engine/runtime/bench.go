@@ -4,9 +4,13 @@ import "github.com/doppler-engine/doppler/engine/sample"
 
 // BenchReport is `doppler bench --json`.
 type BenchReport struct {
-	PrefillTokS         float64 `json:"prefill_tok_s"`
-	DecodeTokS          float64 `json:"decode_tok_s"`
-	TTFTms              float64 `json:"ttft_ms"`
+	PrefillTokS float64 `json:"prefill_tok_s"`
+	DecodeTokS  float64 `json:"decode_tok_s"`
+	TTFTms      float64 `json:"ttft_ms"`
+	// TTFTNewLengthMs is the time to first token of a prompt one token
+	// shorter, the first of its length the session sees: what a user's next
+	// prompt, of a length not run before, waits (absent for 1-token prompts).
+	TTFTNewLengthMs     float64 `json:"ttft_new_length_ms,omitempty"`
 	LoadMs              float64 `json:"load_ms"`
 	GPUBytes            uint64  `json:"gpu_bytes"`
 	DispatchesPerToken  float64 `json:"dispatches_per_token"`

@@ -88,6 +88,13 @@ func Bench(ctx context.Context, src model.Source, o BenchOptions) (*BenchReport,
 		r.Temperature, _ = strconv.ParseFloat(strconv.FormatFloat(float64(t), 'g', -1, 32), 64)
 	}
 	r.PrefillTokS = float64(o.PromptTokens) / ttft.Seconds()
+	if o.PromptTokens > 1 {
+		d, err := timeTTFT(ctx, s, prompt[:o.PromptTokens-1], o.Sampling)
+		if err != nil {
+			return nil, err
+		}
+		r.TTFTNewLengthMs = float64(d.Microseconds()) / 1e3
+	}
 	if d := last.Sub(first).Seconds(); decoded > 0 && d > 0 {
 		r.DecodeTokS = float64(decoded) / d
 		r.JSCallsPerToken = float64(m.JSCalls()-calls0) / float64(decoded)
@@ -198,17 +205,26 @@ const ttftRuns = 3
 func bestTTFT(ctx context.Context, s *Session, prompt []int32, sampling sample.Params, have time.Duration) (time.Duration, error) {
 	best := have
 	for i := 1; i < ttftRuns; i++ {
-		var first time.Time
-		start := time.Now()
-		gen := GenOptions{MaxTokens: 1, Sampling: sampling, OnToken: func(int, int32) {
-			if first.IsZero() {
-				first = time.Now()
-			}
-		}}
-		if _, err := s.Generate(ctx, [][]int32{prompt}, gen); err != nil {
+		d, err := timeTTFT(ctx, s, prompt, sampling)
+		if err != nil {
 			return 0, err
 		}
-		best = min(best, first.Sub(start))
+		best = min(best, d)
 	}
 	return best, nil
+}
+
+// timeTTFT is the time to the first token of one prefill of prompt.
+func timeTTFT(ctx context.Context, s *Session, prompt []int32, sampling sample.Params) (time.Duration, error) {
+	var first time.Time
+	start := time.Now()
+	gen := GenOptions{MaxTokens: 1, Sampling: sampling, OnToken: func(int, int32) {
+		if first.IsZero() {
+			first = time.Now()
+		}
+	}}
+	if _, err := s.Generate(ctx, [][]int32{prompt}, gen); err != nil {
+		return 0, err
+	}
+	return first.Sub(start), nil
 }
