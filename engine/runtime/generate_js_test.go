@@ -143,6 +143,41 @@ func TestChunkedPrefillPipelined(t *testing.T) {
 	}
 }
 
+// Prompts of several lengths prefill in one recorded graph, padded to its
+// rows, and generate llama.cpp's tokens; near the cache's end a prompt
+// gets its own graph of its length.
+func TestPromptsSharePrefillGraph(t *testing.T) {
+	m := loadStories(t, "f32")
+	prompts := func(s *Session) []stepLayout {
+		var lays []stepLayout
+		for lay := range s.graphs {
+			if lay.T > 1 {
+				lays = append(lays, lay)
+			}
+		}
+		return lays
+	}
+	for _, tc := range []struct {
+		length, gen int
+		fed         []int // prompts of storiesPrompt and fed greedy tokens
+		want        []stepLayout
+	}{
+		{64, 8, []int{0, 1, 3}, []stepLayout{{B: 1, T: 8, R: 1, Sample: true}}},
+		{13, 3, []int{5}, []stepLayout{{B: 1, T: 10, R: 1, Sample: true}}},
+	} {
+		s, err := m.NewSession(1, tc.length)
+		require.NoError(t, err)
+		for _, fed := range tc.fed {
+			prompt := append(append([]int32(nil), storiesPrompt...), storiesGreedy[:fed]...)
+			res, err := s.Generate(testCtx(t), [][]int32{prompt}, GenOptions{MaxTokens: tc.gen, StepsPerSubmit: 1})
+			require.NoError(t, err)
+			assert.Equal(t, storiesGreedy[fed:fed+tc.gen], res[0].Tokens, "prompt of %d in a cache of %d", len(prompt), tc.length)
+		}
+		assert.Equal(t, tc.want, prompts(s), "cache of %d", tc.length)
+		s.Close()
+	}
+}
+
 // Four prompts decoded together give the tokens each gives alone.
 func TestSeveralSequences(t *testing.T) {
 	prompts := [][]int32{
@@ -156,13 +191,14 @@ func TestSeveralSequences(t *testing.T) {
 	s, err := m.NewSession(len(prompts), 96)
 	require.NoError(t, err)
 	defer s.Close()
-	// Prompts 1 and 3 have one length: they are prefilled in one step.
-	_, err = s.Plan(stepLayout{B: 2, T: 3, R: 1, Sample: true})
+	// Prompts 1 and 3 have one length: they are prefilled in one step, of
+	// 8 rows each (promptRows).
+	_, err = s.Plan(stepLayout{B: 2, T: 8, R: 1, Sample: true})
 	require.NoError(t, err)
 	shapes := len(s.graphs)
 	together, err := s.Generate(testCtx(t), prompts, GenOptions{MaxTokens: steps, StepsPerSubmit: 8})
 	require.NoError(t, err)
-	assert.Equal(t, shapes+3, len(s.graphs), "prefill of 5 and 8 tokens, decode of 4 sequences")
+	assert.Equal(t, shapes+2, len(s.graphs), "prefill of 5 and of 8 tokens in one graph, decode of 4 sequences")
 	for i, p := range prompts {
 		alone, err := m.NewSession(1, 96)
 		require.NoError(t, err)

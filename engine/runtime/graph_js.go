@@ -91,7 +91,7 @@ func (s *Session) capture(lay stepLayout) (g *graph, err error) {
 			Slots:  ints(lay.slotOff(r), lay.B, "step slots")}
 		// One row per sequence is every row, in order: no gather, so the
 		// last block's residual add fuses with the final norm.
-		if !lay.All && lay.t(r) > 1 {
+		if lay.picksRows(r) {
 			b.Out = ints(lay.outOff(r), lay.B, "step rows")
 		}
 		logits := gt(s.m.Arch.Forward(be, b, s.cache))
@@ -166,7 +166,7 @@ func (g *graph) buildJS(be *Backend) error {
 	// sequence's start; tokens, starts and slots come with each call.
 	zeros := make([]int, lay.B)
 	lay.fill(g.data, nil, zeros, zeros)
-	var posIdx, posRel, posSeq, slotIdx, slotSeq []any
+	var posIdx, posRel, posSeq, slotIdx, slotSeq, outIdx []any
 	p := 0
 	for r := 0; r < lay.R; r++ {
 		t := lay.t(r)
@@ -178,6 +178,9 @@ func (g *graph) buildJS(be *Backend) error {
 			}
 			slotIdx = append(slotIdx, lay.slotOff(r)+b)
 			slotSeq = append(slotSeq, b)
+			if r == 0 && lay.picksRows(0) {
+				outIdx = append(outIdx, lay.outOff(0)+b)
+			}
 		}
 		p += t
 	}
@@ -218,10 +221,11 @@ func (g *graph) buildJS(be *Backend) error {
 		"step": safejs.Unsafe(g.step.Value()),
 		"data": safejs.Unsafe(data), "tokN": lay.rows(0), "B": lay.B,
 		"posIdx": posIdx, "posRel": posRel, "posSeq": posSeq, "slotIdx": slotIdx, "slotSeq": slotSeq,
-		"src": safejs.Unsafe(g.readBuf.Value()), "off": float64(g.readOff), "len": float64(g.readLen),
+		"outIdx": outIdx, "src": safejs.Unsafe(g.readBuf.Value()), "off": float64(g.readOff), "len": float64(g.readLen),
 		"staging": safejs.Unsafe(g.staging.Value()), "staging2": safejs.Unsafe(g.staging2.Value()),
 		"ints": lay.Sample, "out": safejs.Unsafe(g.jsOut), "done": safejs.Unsafe(g.jsDone.Value()),
 		"metaBase": lay.metaBase(), "feed": nil, "lastTok": float64(4 * lay.tokOff(lay.R)), "prof": nil,
+		"split": lay.firstSubmit(),
 	})
 	if err != nil {
 		return err
@@ -282,10 +286,18 @@ func (g *graph) chainable() bool {
 // the graph is encoded from Go (its first run, or no replay.js) it runs to
 // completion and returns the read-back bytes instead. chain takes region 0's
 // tokens from the session's feed buffer (the previous sampling replay's last
-// tokens) instead of tokens: see chainable.
+// tokens) instead of tokens: see chainable. tokens may hold fewer rows per
+// sequence than the graph's T (see stepLayout.fill): the rest are padding.
 func (g *graph) start(ctx context.Context, be *Backend, tokens []int32, starts, slots []int, chain bool) (int, []byte, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, nil, err
+	}
+	B, T := g.lay.B, g.lay.T
+	used := T
+	if !chain {
+		if used = len(tokens) / B; used < 1 || used > T || len(tokens) != B*used {
+			return 0, nil, fmt.Errorf("replaying %s: %d tokens for %d sequences", g.lay, len(tokens), B)
+		}
 	}
 	if m := be.dev.Lost(); m != "" {
 		return 0, nil, &lostError{reason: m}
@@ -321,15 +333,15 @@ func (g *graph) start(ctx context.Context, be *Backend, tokens []int32, starts, 
 		}
 	}
 	g.seq++
-	args := make([]any, 0, 3+len(tokens)+2*len(starts))
+	args := make([]any, 0, 3+B*T+3*B)
 	args = append(args, g.jsGraph, g.seq, chain)
-	if chain {
-		for range g.lay.rows(0) {
-			args = append(args, 0)
-		}
-	} else {
-		for _, t := range tokens {
-			args = append(args, int(t))
+	for b := 0; b < B; b++ {
+		for i := 0; i < T; i++ {
+			id := 0 // chained (from feed), or padding
+			if !chain && i < used {
+				id = int(tokens[b*used+i])
+			}
+			args = append(args, id)
 		}
 	}
 	for _, s := range starts {
@@ -337,6 +349,11 @@ func (g *graph) start(ctx context.Context, be *Backend, tokens []int32, starts, 
 	}
 	for _, s := range slots {
 		args = append(args, s)
+	}
+	if g.lay.picksRows(0) {
+		for b := 0; b < B; b++ {
+			args = append(args, b*T+used-1)
+		}
 	}
 	if _, err := fn.Invoke(args...); err != nil {
 		return 0, nil, be.checkLost(fmt.Errorf("replaying %s: %w", g.lay, err))

@@ -32,6 +32,23 @@ type stepLayout struct {
 	Span int
 }
 
+// promptSubmit is how many launches a prompt chunk's first submission
+// holds (replay.js: the next ones double). Small, so the GPU starts soon: a
+// chunk's launch keeps the GPU busy ~10× longer than the host takes to
+// encode it, so after the first piece the GPU does not wait on the host.
+const promptSubmit = 8
+
+// firstSubmit is replay.js's split: prompt chunks (several rows of one
+// step) are submitted in pieces so their encoding overlaps the GPU's work;
+// decode replays go whole (two are in flight, so the GPU already works
+// while the next one is encoded).
+func (l stepLayout) firstSubmit() int {
+	if l.R == 1 && l.T > 1 {
+		return promptSubmit
+	}
+	return 0
+}
+
 func (l stepLayout) String() string {
 	mode := "last"
 	if l.All {
@@ -58,6 +75,11 @@ func (l stepLayout) t(r int) int {
 }
 
 func (l stepLayout) rows(r int) int { return l.B * l.t(r) }
+
+// picksRows reports whether region r reads only the rows its step buffer
+// names (the last of each sequence) past its blocks: several rows a
+// sequence, not every row's logits.
+func (l stepLayout) picksRows(r int) bool { return !l.All && l.t(r) > 1 }
 
 // tokOff is the first token id of region r (r ≤ R).
 func (l stepLayout) tokOff(r int) int {
@@ -88,9 +110,20 @@ func (l stepLayout) size() int { return l.posOff(l.R) }
 // fill writes the inputs of one submission: region 0's tokens
 // (sequence-major), and for every region the positions starting at
 // start[b] for sequence b, the slots and the last row of each sequence.
+// tokens may hold fewer rows per sequence than T (a prompt chunk padded
+// to a recorded shape, see promptRows): used = len(tokens)/B rows of each
+// sequence count, the rest read token 0 at the positions after them, and
+// the last row is the last used one. A nil tokens writes the template:
+// every row used.
 func (l stepLayout) fill(dst []int32, tokens []int32, start []int, slots []int) {
 	clear(dst)
-	copy(dst, tokens)
+	used := l.T
+	if tokens != nil {
+		used = len(tokens) / l.B
+		for b := 0; b < l.B; b++ {
+			copy(dst[b*l.T:b*l.T+used], tokens[b*used:])
+		}
+	}
 	p := 0
 	for r := 0; r < l.R; r++ {
 		t := l.t(r)
@@ -100,8 +133,35 @@ func (l stepLayout) fill(dst []int32, tokens []int32, start []int, slots []int) 
 				dst[pos+b*t+i] = int32(start[b] + p + i)
 			}
 			dst[sl+b] = int32(slots[b])
-			dst[out+b] = int32(b*t + t - 1)
+			last := t
+			if r == 0 {
+				last = used
+			}
+			dst[out+b] = int32(b*t + last - 1)
 		}
 		p += t
 	}
+}
+
+// promptRows is the rows per sequence of the graph that prefills t rows
+// of a prompt: the next power of two from 8 up, at most chunk, so prompts
+// of most lengths share a few recorded graphs (recording one costs ~100
+// ms of host time on the development machine, ten times a 512-row chunk's
+// GPU time on the H100). room is the fewest cache positions left after
+// any sequence's start: padded rows write keys past the prompt, so they
+// must fit the cache. No row reads those keys (later steps overwrite them
+// first), and in a sliding-window layer's ring of Window + MaxChunk - 1
+// positions they overwrite none that a row still sees.
+func promptRows(t, chunk, room int) int {
+	if t < 2 {
+		return t
+	}
+	p := 8
+	for p < t {
+		p *= 2
+	}
+	if p = min(p, chunk); p < t || p > room {
+		return t
+	}
+	return p
 }

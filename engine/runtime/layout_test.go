@@ -47,6 +47,39 @@ func TestStepLayout(t *testing.T) {
 	}
 }
 
+// A prompt chunk padded to its graph's rows: each sequence's tokens come
+// first, padding reads token 0 at the positions after them, and the row
+// read out is the last real one.
+func TestStepLayoutPadded(t *testing.T) {
+	l := stepLayout{B: 2, T: 8, R: 1, Sample: true}
+	data := make([]int32, l.size())
+	l.fill(data, []int32{11, 12, 13, 21, 22, 23}, []int{4, 0}, []int{1, 0})
+	assert.Equal(t, []int32{11, 12, 13, 0, 0, 0, 0, 0, 21, 22, 23, 0, 0, 0, 0, 0}, data[:16])
+	assert.Equal(t, []int32{4, 5, 6, 7, 8, 9, 10, 11, 0, 1, 2, 3, 4, 5, 6, 7}, data[l.posOff(0):l.posOff(0)+16])
+	assert.Equal(t, []int32{2, 10}, data[l.outOff(0):l.outOff(0)+2])
+	assert.True(t, l.picksRows(0))
+	assert.False(t, stepLayout{B: 2, T: 8, R: 1, All: true}.picksRows(0))
+	assert.False(t, stepLayout{B: 2, T: 1, R: 4, Sample: true}.picksRows(0))
+}
+
+func TestPromptRows(t *testing.T) {
+	for _, tt := range []struct{ t, chunk, room, want int }{
+		{1, 512, 4096, 1},     // one row: the decode kernels' shape
+		{2, 512, 4096, 8},     // at least 8
+		{8, 512, 4096, 8},     // exact
+		{9, 512, 4096, 16},    // the next power of two
+		{300, 512, 4096, 512}, // up to the chunk
+		{300, 400, 4096, 400}, // a chunk that is no power of two
+		{300, 512, 500, 300},  // padding would pass the cache's end
+		{300, 512, 512, 512},  // it ends at the cache's end
+		{512, 512, 512, 512},  // full chunks are never padded
+		{100, 170, 4096, 128}, // a batch's share of the rows
+		{171, 170, 4096, 171}, // never fewer rows than t
+	} {
+		assert.Equal(t, tt.want, promptRows(tt.t, tt.chunk, tt.room), "%+v", tt)
+	}
+}
+
 // Each mode is its own graph key, and names itself in labels and errors.
 func TestStepLayoutString(t *testing.T) {
 	for _, tt := range []struct {

@@ -398,7 +398,8 @@ func (s *Session) Generate(ctx context.Context, prompts [][]int32, o GenOptions)
 // prefill feeds the prompts of slots (all of one length) together in
 // chunks and returns the token that follows each, picked on the GPU: argmax,
 // or (draw) by the session's sampler, whose histories of slots start as the
-// prompts.
+// prompts. Each chunk runs in a graph of promptRows rows, padded past the
+// prompt, so prompts of most lengths reuse a few recorded graphs.
 //
 // Only the last chunk's token is used, so the chunks before it are submitted
 // without waiting for their read-back: the host encodes a chunk while the GPU
@@ -427,7 +428,11 @@ func (s *Session) prefill(ctx context.Context, slots []int, prompts [][]int32, d
 	for start := 0; start < n; start += chunk {
 		t := min(n, start+chunk) - start
 		last := start+chunk >= n
-		lay := stepLayout{B: B, T: t, R: 1, Sample: true, Draw: draw}
+		room := s.length
+		for _, b := range slots {
+			room = min(room, s.length-s.next[b])
+		}
+		lay := stepLayout{B: B, T: promptRows(t, chunk, room), R: 1, Sample: true, Draw: draw}
 		if flying != nil && flying.lay != lay {
 			if err := land(); err != nil {
 				return nil, err
