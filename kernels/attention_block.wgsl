@@ -54,6 +54,9 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     let tx = lid % QX;
     let ty = lid / QX;
     let rng = shared_range(lid, at);
+    if (idle(at, rng)) {
+        return;
+    }
     let lo = rng.x;
     let hi = rng.y;
     let kv_base = rng.z;
@@ -184,7 +187,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         }
         let qb = query_at(at, flat);
         if (tx == 0u) {
-            store_stats(at, qb, m[e], l[e]);
+            store_stats(at, qb, m[e], l[e], rng.w);
         }
         for (var j = 0u; j < OC4; j++) {
             store_quad(at, qb, tx + j * QX, acc[e * OC4 + j], l[e]);

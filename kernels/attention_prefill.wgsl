@@ -49,6 +49,9 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     let qi = lid / TQ;
     let j = lid % TQ;
     let rng = shared_range(lid, at);
+    if (idle(at, rng)) {
+        return;
+    }
     let lo = rng.x;
     let hi = rng.y;
     let kv_base = rng.z;
@@ -159,7 +162,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
             continue;
         }
         if (j == 0u) {
-            store_stats(at, qb[u], m[u], l[u]);
+            store_stats(at, qb[u], m[u], l[u], rng.w);
         }
         for (var i = 0u; i < VPM; i++) {
             store_quad(at, qb[u], j + TQ * i, acc[u * VPM + i], l[u]);

@@ -96,11 +96,19 @@ fn store_quad(at: BlockAt, qb: u32, c: u32, v: vec4<f32>, l: f32) {
 }
 
 // store_stats stores the query's softmax max m and sum l with several
-// splits (nothing with one).
-fn store_stats(at: BlockAt, qb: u32, m: f32, l: f32) {
+// splits (nothing with one), and live, its block's splits that hold keys
+// (block_range's w): the combine reads that many of its records.
+fn store_stats(at: BlockAt, qb: u32, m: f32, l: f32, live: u32) {
     if (P.splits > 1u) {
-        Part[part_at(at, qb)] = vec4<f32>(m, l, 0.0, 0.0);
+        Part[part_at(at, qb)] = vec4<f32>(m, l, f32(live), 0.0);
     }
+}
+
+// idle is true for a workgroup whose split holds none of its block's keys
+// where the combine reads only the live splits' records (P.counted): it
+// may return at once (rng from shared_range: uniform).
+fn idle(at: BlockAt, rng: vec4<u32>) -> bool {
+    return P.counted != 0u && at.split >= rng.w;
 }
 
 // part_at is the first vec4 of the Part record of split at.split of the
@@ -110,10 +118,11 @@ fn part_at(at: BlockAt, qb: u32) -> u32 {
 }
 
 // block_range is at's key positions [x, y) (its block's queries are rows
-// t·group + g of the chunk, in blocks of BR), and z the first cache row of
-// the sequence's slot: from the oldest key any of the block's queries sees
-// to the newest, in P.splits parts of P.split_len positions (0: the
-// block's own range in equal parts, whole tiles). Step values come from a
+// t·group + g of the chunk, in blocks of BR), z the first cache row of the
+// sequence's slot and w how many of the block's splits hold keys (the
+// first w): from the oldest key any of the block's queries sees to the
+// newest, in P.splits parts of P.split_len positions (0: the block's own
+// range in equal parts, whole tiles). Step values come from a
 // storage buffer: one invocation calls this and shares the result through
 // workgroup memory, so the loops over them stay workgroup-uniform.
 fn block_range(at: BlockAt) -> vec4<u32> {
@@ -139,5 +148,6 @@ fn block_range(at: BlockAt) -> vec4<u32> {
     if (split + 1u < P.splits) {
         shi = min(hi, slo + slen);
     }
-    return vec4<u32>(slo, max(slo, shi), u32(step[P.slot_off + b]) * P.cache_len, 0u);
+    let live = min(P.splits, (max(hi, lo) - lo + slen - 1u) / slen);
+    return vec4<u32>(slo, max(slo, shi), u32(step[P.slot_off + b]) * P.cache_len, live);
 }

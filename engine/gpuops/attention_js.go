@@ -356,12 +356,16 @@ func (a *Attention) prepareTiled(d *Dispatch, q, kc, vc, step, out gpu.Binding, 
 	if err != nil {
 		return err
 	}
+	rowsCombine := splits > 1 && splits <= combineRowsMax && s.HeadDim%4 == 0 && !CombineRowsOff
+	if rowsCombine && !CountedOff {
+		p.Counted = 1
+	}
 	if err := d.add(k, p, uint32(groups*splits), q, kc, vc, step, out, part.Binding()); err != nil {
 		return err
 	}
 	if splits > 1 {
 		cp := combineParams{Rows: uint32(rows), Heads: uint32(s.Heads), HeadDim: uint32(s.HeadDim), Splits: uint32(splits)}
-		if splits <= combineRowsMax && s.HeadDim%4 == 0 && !CombineRowsOff {
+		if rowsCombine {
 			return d.add(a.reduceRows, cp, groupsFor(rows*s.Heads*s.HeadDim/4), part.Binding(), out)
 		}
 		return d.add(a.reduce, cp, uint32(rows*s.Heads), part.Binding(), out)
@@ -378,12 +382,18 @@ const combineRowsMax = 64
 // (tests and benchmarks).
 var CombineRowsOff = false
 
+// CountedOff makes every split of a prompt chunk's attention write its
+// records, holding keys or not (tests and benchmarks: before, a block of a
+// few tiles in a long cache spent most of its splits' workgroups and its
+// combine's reads on empty ones).
+var CountedOff = false
+
 // partials returns the shared partials buffer, at least size bytes.
 func (a *Attention) partials(size uint64) (*gpu.Buffer, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.part == nil || a.part.Size < size {
-		b, err := a.c.Dev.CreateBuffer("attention partials", size, gpu.UsageStorage)
+		b, err := a.c.Dev.CreateBuffer("attention partials", size, gpu.UsageStorage|gpu.UsageCopyDst) // CopyDst: tests fill it
 		if err != nil {
 			return nil, err
 		}

@@ -85,6 +85,10 @@ type attnPrefillParams struct {
 	SlotOff  uint32  `wgsl:"slot_off"`
 	Scale    float32 `wgsl:"scale"`
 	Softcap  float32 `wgsl:"softcap"`
+	// Counted 1: workgroups whose split holds none of their block's keys
+	// write nothing (attention_combine_rows.wgsl reads only the live
+	// splits' records, their count stored in the first's).
+	Counted uint32 `wgsl:"counted"`
 }
 
 // blockTiling is attention_block.wgsl's shape for one head_dim: blocks of
