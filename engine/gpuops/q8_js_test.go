@@ -251,15 +251,18 @@ func TestNormQ8Out(t *testing.T) {
 	require.NoError(t, err)
 	mm, err := NewMatMul(testCtx(t), c, dtype.Q5_0)
 	require.NoError(t, err)
-	for _, n := range []int{256, 640, 2304, 4608} {
+	// One row (a decode GEMV's) at several lengths, and a prompt chunk's
+	// rows (the tiled matmuls').
+	for _, tc := range []struct{ rows, n int }{{1, 256}, {1, 640}, {1, 2304}, {1, 4608}, {3, 640}} {
+		rows, n := tc.rows, tc.n
 		r := rand.New(rand.NewPCG(17, uint64(n)))
-		x, b := roundAct(v.prec, randFloats(r, n, 3)), roundAct(v.prec, randFloats(r, n, 3))
+		x, b := roundAct(v.prec, randFloats(r, rows*n, 3)), roundAct(v.prec, randFloats(r, rows*n, 3))
 		w := newTestWeight(t, r, dtype.Q5_0, n, 33)
 		bufs := newBuffers(t, c)
 		w1, w2 := bufs.raw(f32Bytes(randFloats(r, n, 2))), bufs.raw(f32Bytes(randFloats(r, n, 2)))
 		for _, kind := range []string{"rmsnorm", "rmsnorm_add", "rmsnorm_add_pre"} {
-			out, q := bufs.actOut(n), bufs.empty(Q8Bytes(n))
-			p := NormParams{Rows: 1, N: n, Eps: 1e-5, OnePlus: kind == "rmsnorm_add_pre", Q8Out: q.Binding()}
+			out, q := bufs.actOut(rows*n), bufs.empty(uint64(rows)*Q8Bytes(n))
+			p := NormParams{Rows: rows, N: n, Eps: 1e-5, OnePlus: kind == "rmsnorm_add_pre", Q8Out: q.Binding()}
 			var d *Dispatch
 			switch kind {
 			case "rmsnorm":
@@ -271,12 +274,13 @@ func TestNormQ8Out(t *testing.T) {
 			}
 			require.NoError(t, err)
 			run(t, c, d)
-			// The quantize launch on the stored row.
-			ref, qref := &Dispatch{Label: "ref"}, bufs.empty(Q8Bytes(n))
-			require.NoError(t, c.addQuantize(ref, out.Binding(), qref.Binding(), n))
+			// The quantize launch on the stored rows.
+			qref := bufs.empty(uint64(rows) * Q8Bytes(n))
+			ref, err := c.PrepareQuantizeRows(out.Binding(), qref.Binding(), n, rows)
+			require.NoError(t, err)
 			run(t, c, ref)
-			words := int(Q8Bytes(n) / 4)
-			require.Equal(t, readI32(t, c, qref, words), readI32(t, c, q, words), "%s of %d: the norm's 8-bit row", kind, n)
+			words := rows * int(Q8Bytes(n)/4)
+			require.Equal(t, readI32(t, c, qref, words), readI32(t, c, q, words), "%s of %d×%d: the norm's 8-bit rows", kind, rows, n)
 			// A GEMV on it, and on the floats.
 			y1, y2 := bufs.actOut(33), bufs.actOut(33)
 			wt := NewWeight(dtype.Q5_0, n, 33, bufs.raw(w.raw))
@@ -294,6 +298,6 @@ func TestNormQ8Out(t *testing.T) {
 			}
 		}
 	}
-	_, err = norm.Prepare(gpu.Binding{}, gpu.Binding{}, gpu.Binding{}, NormParams{Rows: 2, N: 64, Q8Out: gpu.Binding{Buffer: newBuffers(t, c).empty(256)}})
-	require.Error(t, err, "one row only")
+	_, err = norm.Prepare(gpu.Binding{}, gpu.Binding{}, gpu.Binding{}, NormParams{Rows: 2, N: 48, Q8Out: gpu.Binding{Buffer: newBuffers(t, c).empty(256)}})
+	require.Error(t, err, "rows of a multiple of 32 only")
 }

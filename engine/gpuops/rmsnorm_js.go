@@ -24,9 +24,9 @@ type NormParams struct {
 	Rows, N int
 	Eps     float32
 	OnePlus bool // multiply by 1 + w (Gemma weights stored raw)
-	// Q8Out, when set (a binding of Q8Bytes(N)), also gets the normed row
-	// (one row) as 8-bit activations, for a GEMV that reads them
-	// (PrepareQ8In): that GEMV's quantize launch fewer.
+	// Q8Out, when set (a binding of Rows·Q8Bytes(N)), also gets the normed
+	// rows as 8-bit activations, for a GEMV (PrepareQ8In) or tiled matmuls
+	// (their xq) that read them: their quantize launch fewer.
 	Q8Out gpu.Binding
 }
 
@@ -60,8 +60,8 @@ func compileNorm(ctx context.Context, c *Context, name string, q8 bool) (*kernel
 func (n *RMSNorm) prepare(k *kernel, name string, p NormParams, binds ...gpu.Binding) (*Dispatch, error) {
 	d := &Dispatch{Label: name}
 	if p.Q8Out.Buffer != nil {
-		if p.Rows != 1 || p.N%32 != 0 {
-			return nil, fmt.Errorf("gpuops: 8-bit activations from a norm of %d rows of %d (one row of a multiple of 32 needed)", p.Rows, p.N)
+		if p.N%32 != 0 {
+			return nil, fmt.Errorf("gpuops: 8-bit activations from a norm of rows of %d (a multiple of 32 needed)", p.N)
 		}
 		n.mu.Lock()
 		var err error

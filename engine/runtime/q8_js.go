@@ -13,15 +13,15 @@ import (
 var q8NormOff = false
 
 // q8FromNorm makes the norm that stored x also store it as 8-bit
-// activations (gpuops.NormParams.Q8Out) for the GEMV about to be recorded,
-// which reads those (gpuops.Context.Q8Acts said it would), and returns that
-// copy: the GEMV's own quantize launch fewer. nil unless the norm is the
-// last op recorded and not yet run, x is its one-row output and still
-// current.
+// activations (gpuops.NormParams.Q8Out) for the GEMV or tiled matmuls about
+// to be recorded, which read those (gpuops.Context.Q8Acts or TiledQ8 said
+// they would), and returns that copy: their own quantize launch fewer. nil
+// unless the norm is the last op recorded and not yet run, x is its output
+// and still current.
 func (r *recording) q8FromNorm(x *Tensor) *Tensor {
 	last := len(r.items) - 1
 	k := x.shape[len(x.shape)-1]
-	if q8NormOff || last < 0 || last < r.run || r.versions[x.buf] != x.ver || x.numel() != k {
+	if q8NormOff || last < 0 || last < r.run || r.versions[x.buf] != x.ver {
 		return nil
 	}
 	var p gpuops.NormParams
@@ -34,7 +34,10 @@ func (r *recording) q8FromNorm(x *Tensor) *Tensor {
 	default:
 		return nil
 	}
-	q := r.alloc([]int{int(gpuops.Q8Bytes(k)) / r.b.prec.Bytes()}, "q8")
+	if p.Rows*p.N != x.numel() {
+		return nil
+	}
+	q := r.alloc([]int{p.Rows * int(gpuops.Q8Bytes(k)) / r.b.prec.Bytes()}, "q8")
 	p.Q8Out = q.binding()
 	d, err := prepare(p)
 	if err != nil {
@@ -59,7 +62,8 @@ func (b *Backend) q8Input(x *Tensor, rows, outs int, types ...dtype.DType) *Tens
 
 // q8Rows records the launch that stores x's rows as 8-bit activations for
 // the tiled matmuls of x by ws, which read that copy (matMul's xq): one
-// quantize launch for q/k/v or gate and up, not one each. nil (each
+// quantize launch for q/k/v or gate and up, not one each, and none where
+// the norm that wrote x can store them too (q8FromNorm). nil (each
 // matmul as it would) unless there are TiledMinRows rows or more and every
 // weight takes them (gpuops.Context.TiledQ8).
 func (b *Backend) q8Rows(x *Tensor, rows int, ws ...*gpuops.Weight) *Tensor {
@@ -71,6 +75,9 @@ func (b *Backend) q8Rows(x *Tensor, rows int, ws ...*gpuops.Weight) *Tensor {
 		if w.In != k || !b.ops.TiledQ8(k, w.DType) {
 			return nil
 		}
+	}
+	if q := b.rec.q8FromNorm(x); q != nil {
+		return q
 	}
 	b.rec.check(x, "quantize_q8")
 	q := b.rec.alloc([]int{rows * int(gpuops.Q8Bytes(k)) / b.prec.Bytes()}, "q8")

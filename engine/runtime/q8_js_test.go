@@ -63,9 +63,9 @@ func TestTiledQ8Prefill(t *testing.T) {
 			for i := range prompt {
 				prompt[i] = int32(2 + (37*i)%200)
 			}
-			run := func(knob int) ([]float32, int) {
-				gpuops.TiledQ8Fixed = knob
-				defer func() { gpuops.TiledQ8Fixed = 0 }()
+			run := func(knob int, normOff bool) ([]float32, int) {
+				gpuops.TiledQ8Fixed, q8NormOff = knob, normOff
+				defer func() { gpuops.TiledQ8Fixed, q8NormOff = 0, false }()
 				s, err := m.NewSession(1, 64)
 				require.NoError(t, err)
 				defer s.Close()
@@ -75,12 +75,17 @@ func TestTiledQ8Prefill(t *testing.T) {
 				require.NoError(t, err)
 				return l[0], g.rec.dispatches()
 			}
-			plain, plainLaunches := run(-1)
-			q8, q8Launches := run(1)
-			// One quantize launch each for q/k/v, o, gate and up, and down.
-			assert.Equal(t, plainLaunches+4*m.Config.Layers, q8Launches, "quantize launches before the tiled matmuls")
-			t.Logf("launches %d → %d", plainLaunches, q8Launches)
+			plain, plainLaunches := run(-1, false)
+			q8, q8Launches := run(1, false)
+			apart, apartLaunches := run(1, true)
+			// One quantize launch each for o and down; the norms before
+			// q/k/v and gate/up store their rows as 8-bit too, which
+			// without that are two launches more.
+			assert.Equal(t, plainLaunches+2*m.Config.Layers, q8Launches, "quantize launches before the tiled matmuls")
+			assert.Equal(t, plainLaunches+4*m.Config.Layers, apartLaunches, "quantize launches, the norms storing none")
+			t.Logf("launches %d → %d (%d without the norms' 8-bit rows)", plainLaunches, q8Launches, apartLaunches)
 			requireRoundingOnly(t, plain, q8)
+			assert.Equal(t, apart, q8, "the norms store the rows a quantize launch would")
 		})
 	}
 }
