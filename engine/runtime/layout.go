@@ -165,3 +165,24 @@ func promptRows(t, chunk, room int) int {
 	}
 	return p
 }
+
+// sessionLength is the positions of the session TaskGenerator makes for a
+// generation of need positions, replacing one of have (0: none) of a model
+// with a context of context (0: unknown). A power of two from 512 up, so
+// longer prompts next time mostly reuse the session and the graphs it has
+// recorded (a new session records its prompt and decode graphs again: a
+// prompt graph's recording took 150-370 ms of host time on the H100
+// machine, several times a 512-token prefill), at most twice the positions
+// needed; never past the context,
+// where the session's length is where a generation stops for room, as the
+// CPU generator's cache is.
+func sessionLength(need, have, context int) int {
+	length := 512
+	for length < max(need, have) {
+		length *= 2
+	}
+	if context > 0 {
+		length = max(min(length, context), need)
+	}
+	return length
+}

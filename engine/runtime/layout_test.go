@@ -80,6 +80,20 @@ func TestPromptRows(t *testing.T) {
 	}
 }
 
+func TestSessionLength(t *testing.T) {
+	for _, tt := range []struct{ need, have, context, want int }{
+		{20, 0, 0, 512},          // at least 512
+		{513, 0, 0, 1024},        // a power of two
+		{1500, 1024, 8192, 2048}, // growing from a session of 1,024
+		{600, 2048, 8192, 2048},  // (callers keep one long enough)
+		{3000, 0, 2500, 3000},    // never past the context, but the need
+		{2100, 0, 2500, 2500},    // up to the context
+		{2048, 0, 4096, 2048},    // exact
+	} {
+		assert.Equal(t, tt.want, sessionLength(tt.need, tt.have, tt.context), "%+v", tt)
+	}
+}
+
 // Each mode is its own graph key, and names itself in labels and errors.
 func TestStepLayoutString(t *testing.T) {
 	for _, tt := range []struct {

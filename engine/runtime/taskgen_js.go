@@ -41,13 +41,7 @@ func (g *TaskGenerator) session(slots, need int) (*Session, error) {
 		return g.s, nil
 	}
 	slots = max(slots, g.slots)
-	// Round up so a slightly longer prompt next time reuses the session,
-	// but never past the context: the session's length is where a
-	// generation stops for room, as the CPU generator's cache is.
-	length := max(need, g.length, 512)
-	if c := g.Model.Config.ContextLength; c > 0 {
-		length = max(min(length, c), need)
-	}
+	length := sessionLength(need, g.length, g.Model.Config.ContextLength)
 	g.Close()
 	s, err := g.Model.NewSession(slots, length)
 	if err != nil {
