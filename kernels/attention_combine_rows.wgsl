@@ -1,10 +1,10 @@
 // Combines a prompt chunk's per-split partial softmax results
 // (attention_combine.wgsl's records: (max, sum, live splits, 0), then
-// acc[head_dim] as quads) where the splits are few: one invocation per output quad of a
-// (row, head), which reads every split's record itself and weighs that
-// split's quad, with no workgroup memory and no barrier (the general
-// combine spends a workgroup and its reductions on each (row, head), most
-// of it idle for a handful of splits).
+// acc[head_dim] as quads) where the splits are few: one invocation per
+// output quad of a (row, head), which reads every live split's record
+// itself and weighs that split's quad, with no workgroup memory and no
+// barrier (the general combine spends a workgroup and its reductions on
+// each (row, head), most of it idle for a handful of splits).
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> Part: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> O: array<ACT4>;

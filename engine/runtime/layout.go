@@ -145,13 +145,14 @@ func (l stepLayout) fill(dst []int32, tokens []int32, start []int, slots []int) 
 
 // promptRows is the rows per sequence of the graph that prefills t rows
 // of a prompt: the next power of two from 8 up, at most chunk, so prompts
-// of most lengths share a few recorded graphs (recording one costs ~100
-// ms of host time on the development machine, ten times a 512-row chunk's
-// GPU time on the H100). room is the fewest cache positions left after
-// any sequence's start: padded rows write keys past the prompt, so they
-// must fit the cache. No row reads those keys (later steps overwrite them
-// first), and in a sliding-window layer's ring of Window + MaxChunk - 1
-// positions they overwrite none that a row still sees.
+// of most lengths share a few recorded graphs (on the H100 machine a
+// prompt of a length not seen before waited 174–425 ms for its first token
+// while its graph was recorded, against 7–55 ms). room is the fewest cache
+// positions left after any sequence's start: padded rows write keys past
+// the prompt, so they must fit the cache. No row reads those keys (later
+// steps overwrite them first), and in a sliding-window layer's ring of
+// Window + MaxChunk - 1 positions they overwrite none that a row still
+// sees.
 func promptRows(t, chunk, room int) int {
 	if t < 2 {
 		return t
@@ -173,9 +174,8 @@ func promptRows(t, chunk, room int) int {
 // recorded (a new session records its prompt and decode graphs again: a
 // prompt graph's recording took 150-370 ms of host time on the H100
 // machine, several times a 512-token prefill), at most twice the positions
-// needed; never past the context,
-// where the session's length is where a generation stops for room, as the
-// CPU generator's cache is.
+// needed; never past the context, where the session's length is where a
+// generation stops for room, as the CPU generator's cache is.
 func sessionLength(need, have, context int) int {
 	length := 512
 	for length < max(need, have) {

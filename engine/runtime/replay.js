@@ -26,8 +26,8 @@
 //     slots, then one last used row per entry of outIdx.
 //
 // Writes the step buffer, encodes the launches (one compute pass a
-// submission), submits, reads back,
-// then calls done(seq, null, ...ints) or done(seq, errorText).
+// submission), submits, reads back, then calls done(seq, null, ...ints) or
+// done(seq, errorText).
 //
 // prof, when set (doppler bench --profile), holds a timestamp query set
 // (qs, resolved into res and read back after the results at tsOff) and
