@@ -41,6 +41,9 @@
 #   DEVICE_ALT_FLAGS doppler bench flags for the DEVICE_ALT_WASM runs (e.g.
 #                    --profile, for GPU ms per step of each build)
 #   DEVICE_LLAMA=0   skip llama.cpp (an A/B run of our builds only)
+#   DEVICE_WARM_EACH=1  a discarded warm-up bench before every model, not
+#                    only the first (round o: each file's first bench
+#                    process decoded gemma3-270m slowest; ~7 s a model)
 #   DEVICE_TESTS     xz-compressed go test binaries for js/wasm (e.g. built
 #                    with GOOS=js GOARCH=wasm go test -c ./engine/gpuops/),
 #                    space-separated: each runs under Node + Dawn after the
@@ -252,7 +255,7 @@ for spec in $DEVICE_MODELS; do
 		continue
 	fi
 	base="{\"model\":\"$shape\",\"dtype\":\"$dtype\",\"file_bytes\":$(stat -c %s "$file"),\"prompt_tokens\":$PROMPT_TOKENS,\"gen_tokens\":$GEN_TOKENS"
-	if [ -z "${WARMED:-}" ]; then
+	if [ -z "${WARMED:-}" ] || [ "${DEVICE_WARM_EACH:-0}" = 1 ]; then
 		# The first bench of a fresh machine runs slow (clocks, driver
 		# caches): one discarded bench first, full length (after a short
 		# one, the first model's decode still ran ~14% slow in two runs).
