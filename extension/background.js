@@ -137,14 +137,14 @@ function broadcast(msg) {
 
 // ---- jobs ----
 
-// A job: {id, kind: 'task'|'download'|'import', task?, state:
-// 'queued'|'running'|'done'|'error', text, note?, stop?, stats?, model?,
-// code?, message?, progress?, started, finished?}. subscribers (Ports) get
+// A job: {id, kind: 'task'|'bench'|'download'|'import', task?, state:
+// 'queued'|'running'|'done'|'error', text, note?, stop?, stats?, bench?,
+// model?, code?, message?, progress?, started, finished?}. subscribers (Ports) get
 // its live messages.
 const jobs = new Map();
 const subscribers = new Map(); // id → Set<Port>
-const queue = []; // task jobs waiting to run
-let running = null; // the task job running now
+const queue = []; // task and bench jobs waiting to run
+let running = null; // the task or bench job running now
 let activeJobs = 0; // downloads and imports running
 
 function snapshot(job) {
@@ -255,6 +255,12 @@ async function pump() {
   keepAlive();
   try {
     const engine = await startEngine();
+    if (job.kind === 'bench') {
+      const bench = await engine.bench(job.request);
+      finish(job, { state: 'done', stop: 'complete', model: bench.model, bench });
+      emit(job, { type: 'done', id: rid, stop: 'complete', bench });
+      return;
+    }
     const res = await engine.task(job.request,
       (text) => {
         job.text += text;
@@ -283,19 +289,35 @@ async function pump() {
 }
 
 function startTask(port, msg) {
+  if (!TASKS.has(msg.task)) {
+    return send(port, { type: 'error', id: msg.id, code: 'internal', message: `Unknown task ${JSON.stringify(msg.task)} (summarize, rewrite or chat).` });
+  }
+  enqueue(port, msg, 'task', { task: msg.task },
+    { id: String(msg.id), task: msg.task, input: msg.input || {}, options: msg.options || {} });
+}
+
+// startBench queues a benchmark of a stored model (protocol.md's bench):
+// it measures what `doppler bench` does, on this browser's GPU.
+function startBench(port, msg) {
+  enqueue(port, msg, 'bench', {}, {
+    id: String(msg.id), model: msg.modelId, promptTokens: msg.promptTokens, genTokens: msg.genTokens,
+    stepsPerSubmit: msg.stepsPerSubmit, context: msg.context, precision: msg.precision,
+  });
+}
+
+// enqueue adds a job of the generation queue (a task or a bench) that
+// runs request.
+function enqueue(port, msg, kind, fields, request) {
   const id = msg.id;
   if (id === undefined || id === null || id === '') {
-    return send(port, { type: 'error', code: 'internal', message: 'A task needs an id.' });
-  }
-  if (!TASKS.has(msg.task)) {
-    return send(port, { type: 'error', id, code: 'internal', message: `Unknown task ${JSON.stringify(msg.task)} (summarize, rewrite or chat).` });
+    return send(port, { type: 'error', code: 'internal', message: `A ${kind} needs an id.` });
   }
   const old = jobs.get(String(id));
   if (old && (old.state === 'queued' || old.state === 'running')) {
     return send(port, { type: 'error', id, code: 'internal', message: `Request id ${id} is already in use.` });
   }
-  const job = newJob(String(id), 'task', { task: msg.task, requestId: id });
-  job.request = { id: String(id), task: msg.task, input: msg.input || {}, options: msg.options || {} };
+  const job = newJob(String(id), kind, { ...fields, requestId: id });
+  job.request = request;
   subscribe(job.id, port);
   queue.push(job);
   persist(job);
@@ -421,6 +443,10 @@ async function handle(port, msg) {
         await restored;
         lastRequest = Date.now();
         return startTask(port, msg);
+      case 'bench':
+        await restored;
+        lastRequest = Date.now();
+        return startBench(port, msg);
       case 'cancel': {
         const job = jobs.get(String(id));
         if (!job) return send(port, { type: 'error', id, code: 'internal', message: `No request ${id} to cancel.` });

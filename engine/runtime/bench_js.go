@@ -8,21 +8,29 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/doppler-engine/doppler/engine/gpu"
 	"github.com/doppler-engine/doppler/engine/model"
 	"github.com/doppler-engine/doppler/engine/sample"
 )
 
 // Bench loads src, warms up (pipelines compiled, graphs recorded), then
 // times a prefill of PromptTokens and GenTokens decoded tokens, greedy or
-// sampled (o.Sampling).
+// sampled (o.Sampling), on a device of its own.
 func Bench(ctx context.Context, src model.Source, o BenchOptions) (*BenchReport, error) {
+	return BenchOn(ctx, nil, src, o)
+}
+
+// BenchOn is Bench on dev (nil: a device of its own, opened with
+// timestamp-query when o.Profile asks for it), as the extension's service
+// worker runs it on the device its tasks use.
+func BenchOn(ctx context.Context, dev *gpu.Device, src model.Source, o BenchOptions) (*BenchReport, error) {
 	if o.PromptTokens < 1 || o.GenTokens < 2 {
 		return nil, fmt.Errorf("bench needs at least 1 prompt token and 2 generated tokens")
 	}
 	if o.StepsPerSubmit < 1 {
 		o.StepsPerSubmit = 1
 	}
-	m, err := Load(ctx, src, LoadOptions{Precision: o.Precision, Profile: o.Profile, MaxChunk: o.MaxChunk})
+	m, err := Load(ctx, src, LoadOptions{Device: dev, Precision: o.Precision, Profile: o.Profile, MaxChunk: o.MaxChunk})
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +136,7 @@ func (b *Backend) planWeightBytes(p *Plan) uint64 {
 		case "moe":
 			size = b.moeBytes[e.Weight]
 		}
-		n += size + b.weightSizes[e.Weight2]
+		n += size + b.weightSizes[e.Weight2] + b.weightSizes[e.Weight3]
 	}
 	return n
 }

@@ -70,3 +70,31 @@ func TestCodeOf(t *testing.T) {
 		assert.Equal(t, c.code, je.Name, "the rejection's name is the code")
 	}
 }
+
+func TestBenchRequestOptions(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		req  benchRequest
+		want runtime.BenchOptions
+		bad  string
+	}{
+		{name: "the CLI's defaults", want: runtime.BenchOptions{PromptTokens: 512, GenTokens: 128, StepsPerSubmit: runtime.DefaultStepsPerSubmit}},
+		{name: "given", req: benchRequest{PromptTokens: 64, GenTokens: 16, StepsPerSubmit: 1, Context: 256, Precision: "f32"},
+			want: runtime.BenchOptions{PromptTokens: 64, GenTokens: 16, StepsPerSubmit: 1, Context: 256, Precision: "f32"}},
+		{name: "one generated token", req: benchRequest{GenTokens: 1}, bad: "genTokens ≥ 2"},
+		{name: "negative prompt", req: benchRequest{PromptTokens: -1}, bad: "promptTokens ≥ 1"},
+		{name: "negative steps", req: benchRequest{StepsPerSubmit: -4}, bad: "stepsPerSubmit ≥ 1"},
+		{name: "negative context", req: benchRequest{Context: -1}, bad: "context ≥ 0"},
+		{name: "precision", req: benchRequest{Precision: "bf16"}, bad: `unknown precision "bf16"`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := c.req.options()
+			if c.bad != "" {
+				require.ErrorContains(t, err, c.bad)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, c.want, got)
+		})
+	}
+}

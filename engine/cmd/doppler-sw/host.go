@@ -185,31 +185,10 @@ func (h *host) load(ctx context.Context, e *engine, id, backend string) (*loaded
 		h.lm.close()
 		h.lm = nil
 	}
-	st, err := h.store()
-	if err != nil {
-		return nil, err
-	}
-	list, err := st.List()
-	if err != nil {
-		return nil, err
-	}
-	ready := false
-	for _, m := range list {
-		if m.ID == id {
-			if m.Corrupt {
-				return nil, &store.Error{Code: store.CodeCorruptModel, ModelID: id, Source: m.Source,
-					Message: fmt.Sprintf("The model %s is damaged: delete it and download it again.", id)}
-			}
-			ready = m.Ready
-		}
-	}
-	if !ready {
-		return nil, &store.Error{Code: store.CodeNoModel, ModelID: id, Message: fmt.Sprintf("The model %s is not installed (or not finished downloading).", id)}
-	}
 	start := time.Now()
-	src, err := model.OpenFS(st.FS(), st.Dir(id))
+	st, src, err := h.openStored(id)
 	if err != nil {
-		return nil, st.Classify(id, err)
+		return nil, err
 	}
 	lm := &loadedModel{id: id, backend: backend, src: src}
 	if tok, err := tokenizer.FromMetadata(src.Metadata()); err == nil {
@@ -250,6 +229,36 @@ func (h *host) load(ctx context.Context, e *engine, id, backend string) (*loaded
 	lm.loadMs = float64(time.Since(start).Microseconds()) / 1000
 	h.lm = lm
 	return lm, nil
+}
+
+// openStored opens the stored model id, which must be ready and intact.
+func (h *host) openStored(id string) (*store.Store, model.Source, error) {
+	st, err := h.store()
+	if err != nil {
+		return nil, nil, err
+	}
+	list, err := st.List()
+	if err != nil {
+		return nil, nil, err
+	}
+	ready := false
+	for _, m := range list {
+		if m.ID == id {
+			if m.Corrupt {
+				return nil, nil, &store.Error{Code: store.CodeCorruptModel, ModelID: id, Source: m.Source,
+					Message: fmt.Sprintf("The model %s is damaged: delete it and download it again.", id)}
+			}
+			ready = m.Ready
+		}
+	}
+	if !ready {
+		return nil, nil, &store.Error{Code: store.CodeNoModel, ModelID: id, Message: fmt.Sprintf("The model %s is not installed (or not finished downloading).", id)}
+	}
+	src, err := model.OpenFS(st.FS(), st.Dir(id))
+	if err != nil {
+		return nil, nil, st.Classify(id, err)
+	}
+	return st, src, nil
 }
 
 // unload frees the loaded model (GPU buffers included); the next request

@@ -6,11 +6,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"os"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/doppler-engine/doppler/engine/gguf"
 	"github.com/doppler-engine/doppler/engine/internal/refdata"
 )
 
@@ -106,6 +108,9 @@ func TestVerifyAndBenchJSON(t *testing.T) {
 	// GEMVs after them; lavapipe, a software adapter, keeps these launches.)
 	assert.Equal(t, 50.0, b["dispatches_per_token"])
 	assert.NotContains(t, b, "temperature")
+	// A token reads every weight but the embedding table, and one row of
+	// that (the q/k/v GEMV's three weights included).
+	assert.Equal(t, float64(storiesTokenBytes(t, m)), b["weight_bytes_per_token"])
 
 	// Sampled decoding: the sampler's four passes (copy, penalty, block
 	// candidates, draw) replace argmax's two, with the JS calls of greedy
@@ -145,4 +150,28 @@ func TestVerifyBenchUsage(t *testing.T) {
 		var stdout, stderr bytes.Buffer
 		assert.Equal(t, 2, runMain(args, &stdout, &stderr), "%v: %s", args, stderr.String())
 	}
+}
+
+// storiesTokenBytes is the weight bytes a decode step of the GGUF at path
+// reads, from its tensor table: all tensors but token_embd, and one row
+// of it (its output head is a tensor of its own).
+func storiesTokenBytes(t *testing.T, path string) int64 {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	st, err := f.Stat()
+	require.NoError(t, err)
+	g, err := gguf.Read(f, st.Size())
+	require.NoError(t, err)
+	var n int64
+	for _, ti := range g.Tensors {
+		b, err := ti.Bytes()
+		require.NoError(t, err)
+		if ti.Name == "token_embd.weight" {
+			b /= ti.Shape[1]
+		}
+		n += b
+	}
+	return n
 }

@@ -1,0 +1,131 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/doppler-engine/doppler/engine/gguf"
+)
+
+// benchFigures are the keys `doppler bench --json` prints, which the
+// browser's bench reports too (DESIGN.md's table), with the browser's extras.
+type benchFigures struct {
+	PrefillTokS         float64 `json:"prefill_tok_s"`
+	DecodeTokS          float64 `json:"decode_tok_s"`
+	TTFTms              float64 `json:"ttft_ms"`
+	TTFTNewLengthMs     float64 `json:"ttft_new_length_ms"`
+	LoadMs              float64 `json:"load_ms"`
+	GPUBytes            uint64  `json:"gpu_bytes"`
+	DispatchesPerToken  float64 `json:"dispatches_per_token"`
+	JSCallsPerToken     float64 `json:"js_calls_per_token"`
+	WeightBytesPerToken float64 `json:"weight_bytes_per_token"`
+	Device              string  `json:"device"`
+	Model               string  `json:"model"`
+	Precision           string  `json:"precision"`
+}
+
+// The bench page measures a stored model in the service worker and shows
+// the CLI's figures: the weights a token reads are the file's (every tensor
+// but the embedding table, and a row of it), as `doppler bench` counts them
+// for the file under Node;
+// one Go→JS call or fewer per decoded token. The warm model it freed
+// loads again for the next request.
+func TestBenchPageMeasuresStoredModel(t *testing.T) {
+	b := Start(t, Options{})
+	page := b.MustOpenPage(t, "bench.html")
+	uiWait(t, b, page, 30*time.Second, `window.dopplerReady === true`)
+	assert.Contains(t, uiText(t, b, page, "bench-error"), "No model is installed yet", "without a model the page says so")
+	off, err := EvalPage[bool](b, page, `document.getElementById('bench-run').disabled`)
+	require.NoError(t, err)
+	assert.True(t, off, "and offers no run")
+
+	model := uiInstallModel(t, b)
+	got := complete(t, b, model, "", importPrompt, 8, true) // the model is warm now
+	require.Equal(t, importGreedy[:8], got.Tokens)
+
+	uiReload(t, b, page)
+	uiWait(t, b, page, 30*time.Second, `document.querySelectorAll('#bench-model option').length === 1`)
+	_, err = EvalPage[bool](b, page, `(() => { document.getElementById('bench-prompt').value = '64';
+		document.getElementById('bench-gen').value = '32'; return true; })()`)
+	require.NoError(t, err)
+	uiClick(t, b, page, "bench-run")
+	uiWait(t, b, page, 3*time.Minute, `document.body.dataset.state === 'done' || document.body.dataset.state === 'error'`)
+	require.Empty(t, uiText(t, b, page, "bench-error"))
+	var r benchFigures
+	require.NoError(t, json.Unmarshal([]byte(uiText(t, b, page, "bench-json")), &r))
+	t.Logf("browser bench: %+v", r)
+
+	assert.Equal(t, model, r.Model)
+	assert.Contains(t, []string{"f32", "f16"}, r.Precision)
+	assert.NotEmpty(t, r.Device)
+	for name, v := range map[string]float64{"prefill_tok_s": r.PrefillTokS, "decode_tok_s": r.DecodeTokS, "ttft_ms": r.TTFTms,
+		"ttft_new_length_ms": r.TTFTNewLengthMs, "load_ms": r.LoadMs, "dispatches_per_token": r.DispatchesPerToken} {
+		assert.Greater(t, v, 0.0, name)
+	}
+	assert.Greater(t, r.JSCallsPerToken, 0.0)
+	assert.LessOrEqual(t, r.JSCallsPerToken, 1.0, "at most one Go→JS call per decoded token")
+
+	path := sharedModel(t, "stories260K.gguf")
+	assert.Greater(t, r.WeightBytesPerToken, blockBytes(t, path), "every tensor but the embedding table is read per token, and a row of it")
+	assert.Greater(t, float64(r.GPUBytes), r.WeightBytesPerToken, "GPU memory holds the weights and more")
+	var cli benchFigures
+	runCLI(t, &cli, "bench", "--model", path, "--prompt-tokens", "64", "--gen-tokens", "32")
+	assert.Equal(t, cli.WeightBytesPerToken, r.WeightBytesPerToken, "the CLI under Node counts the same bytes")
+
+	shown := uiSquash(uiText(t, b, page, "bench-rows"))
+	for _, want := range []string{"Prefill", "Decode", "Implied bandwidth", "Go→JS calls per token", r.Device} {
+		assert.Contains(t, shown, uiSquash(want))
+	}
+	// The page with its figures passes axe, light and dark.
+	for _, dark := range []bool{false, true} {
+		name := map[bool]string{false: "bench", true: "bench-dark"}[dark]
+		uiDarkMode(t, page, dark)
+		for _, v := range uiRunAxe(t, b, page) {
+			t.Errorf("%s: axe %s (%s): %s\n  %s", name, v.ID, v.Impact, v.Help, strings.Join(v.Nodes, "\n  "))
+		}
+		uiScreenshot(t, page, name)
+	}
+
+	// The bench freed the warm model; the next request loads it again.
+	again := complete(t, b, model, "", importPrompt, 8, true)
+	assert.Equal(t, importGreedy[:8], again.Tokens)
+
+	// Requests the engine refuses come back as errors of their id.
+	p := openClient(t, b)
+	bad := request(t, b, p, `{type: 'bench', id: 'bench-bad', genTokens: 1}`, "done", "error")
+	assert.Equal(t, "error", bad.Type)
+	assert.Equal(t, "bench-bad", bad.ID)
+	assert.Contains(t, bad.Message, "genTokens ≥ 2")
+	missing := request(t, b, p, `{type: 'bench', id: 'bench-missing', modelId: 'no-such-model', promptTokens: 8, genTokens: 2}`, "done", "error")
+	assert.Equal(t, "no-model", missing.Code, missing.Message)
+}
+
+// blockBytes is the bytes of every tensor of the GGUF at path but its
+// embedding table.
+func blockBytes(t *testing.T, path string) float64 {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	st, err := f.Stat()
+	require.NoError(t, err)
+	g, err := gguf.Read(f, st.Size())
+	require.NoError(t, err)
+	var n float64
+	for _, ti := range g.Tensors {
+		b, err := ti.Bytes()
+		require.NoError(t, err)
+		if ti.Name != "token_embd.weight" {
+			n += float64(b)
+		}
+	}
+	return n
+}
