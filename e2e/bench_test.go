@@ -106,6 +106,15 @@ func TestBenchPageMeasuresStoredModel(t *testing.T) {
 	assert.Contains(t, bad.Message, "genTokens ≥ 2")
 	missing := request(t, b, p, `{type: 'bench', id: 'bench-missing', modelId: 'no-such-model', promptTokens: 8, genTokens: 2}`, "done", "error")
 	assert.Equal(t, "no-model", missing.Code, missing.Message)
+
+	// A long bench stops when cancelled, and the queue moves on.
+	queued := request(t, b, p, `{type: 'bench', id: 'bench-long', promptTokens: 512, genTokens: 1000}`, "queued", "error")
+	require.Equal(t, "queued", queued.Type, queued.Message)
+	time.Sleep(time.Second)
+	stopped := request(t, b, p, `{type: 'cancel', id: 'bench-long'}`, "done", "error")
+	assert.Equal(t, "cancelled", stopped.Code, stopped.Message)
+	after := complete(t, b, model, "", importPrompt, 8, true)
+	assert.Equal(t, importGreedy[:8], after.Tokens)
 }
 
 // blockBytes is the bytes of every tensor of the GGUF at path but its

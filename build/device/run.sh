@@ -50,6 +50,11 @@
 #                    roofline with DOPPLER_GPUOPS_BENCH=1 and
 #                    -test.run "$DEVICE_TEST_RUN" (default TestBench), its
 #                    output in $OUT/tests.log
+#   DEVICE_CLOCKS=1  samples the GPU's clocks, power state, power draw and
+#                    utilization every 100 ms (nvidia-smi, read only) into
+#                    $OUT/clocks.csv, from before the first bench to the end;
+#                    run.log gives each bench's start in seconds since the
+#                    run's start (the first line of clocks.csv holds it)
 #   DEVICE_PROBES    Node scripts (space-separated, e.g.
 #                    build/device/subgroup-matrix-probe.js) run after the
 #                    roofline, their output in $OUT/probes.log
@@ -220,6 +225,14 @@ step() {
 	"${REPORT[@]}" record "$RESULTS" "$kind" "$base" "$WORK/step.out" "$WORK/step.err" "$code" \
 		$((($(date +%s%N) - t0) / 1000000))
 }
+
+if [ "${DEVICE_CLOCKS:-0}" = 1 ] && command -v nvidia-smi >/dev/null; then
+	echo "# run start $START (epoch s); then nvidia-smi's rows" >"$OUT/clocks.csv"
+	nice -n 10 nvidia-smi --query-gpu=timestamp,clocks.sm,clocks.mem,pstate,power.draw,utilization.gpu,temperature.gpu \
+		--format=csv,noheader -lms 100 >>"$OUT/clocks.csv" 2>&1 &
+	CLOCKS_PID=$!
+	trap 'kill -- -"$SYNTH_PID" 2>/dev/null; kill "$CLOCKS_PID" 2>/dev/null' EXIT
+fi
 
 step gpuinfo 60 '{}' "$DOPPLER" gpuinfo --json
 # shellcheck disable=SC2086 # flags

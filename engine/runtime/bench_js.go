@@ -13,9 +13,10 @@ import (
 	"github.com/doppler-engine/doppler/engine/sample"
 )
 
-// Bench loads src, warms up (pipelines compiled, graphs recorded), then
-// times a prefill of PromptTokens and GenTokens decoded tokens, greedy or
-// sampled (o.Sampling), on a device of its own.
+// Bench loads src, warms up (pipelines compiled, graphs recorded, the GPU
+// busy for benchWarmup), then times a prefill of PromptTokens and
+// GenTokens decoded tokens, greedy or sampled (o.Sampling), on a device of
+// its own.
 func Bench(ctx context.Context, src model.Source, o BenchOptions) (*BenchReport, error) {
 	return BenchOn(ctx, nil, src, o)
 }
@@ -56,9 +57,14 @@ func BenchOn(ctx context.Context, dev *gpu.Device, src model.Source, o BenchOpti
 	if _, err := s.Generate(ctx, [][]int32{prompt}, gen); err != nil {
 		return nil, err
 	}
+	gen.MaxTokens = o.GenTokens
+	for i, w0 := 0, time.Now(); i < benchWarmupRuns && time.Since(w0) < benchWarmup; i++ {
+		if _, err := s.Generate(ctx, [][]int32{prompt}, gen); err != nil {
+			return nil, err
+		}
+	}
 	var first, last time.Time
 	var calls0 int
-	gen.MaxTokens = o.GenTokens
 	gen.OnToken = func(_ int, _ int32) {
 		last = time.Now()
 		if first.IsZero() {
@@ -122,6 +128,21 @@ func BenchOn(ctx context.Context, dev *gpu.Device, src model.Source, o BenchOpti
 	}
 	return r, nil
 }
+
+// benchWarmup is how long bench keeps the GPU busy, in whole runs of the
+// timed generation (at most benchWarmupRuns), before it times one: an idle
+// GPU lowers its clocks and needs a few hundred milliseconds of load to
+// raise them. On the H100 the SM clock fell from 1,980 to 345–495 MHz
+// after ~4 s idle, as a bench process loads its model, and the 0.1–0.5 s
+// timed decode of a small model that followed a short warm-up ran partly
+// at the low clock: 458 against 1,154 tok/s for one file in two processes
+// (round p, docs/PERFORMANCE.md). A user's first request after a pause
+// pays that ramp; bench reports the steady state, as llama.cpp's script in
+// build/device does.
+const (
+	benchWarmup     = time.Second
+	benchWarmupRuns = 20
+)
 
 // planWeightBytes is the weight bytes one step of plan reads: whole
 // matrices and norm vectors, one row of an embedding table per token, the
