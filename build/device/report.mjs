@@ -83,7 +83,7 @@ function table(rows) {
   const models = [...new Map(benches.map((r) => [`${r.model}:${r.dtype}`, r])).keys()];
   const llamaBackends = [...new Set(benches.filter((r) => r.engine === "llama.cpp").map((r) => r.backend))];
   const first = benches.find((r) => r.prompt_tokens);
-  if (first) lines.push(`Prompt ${first.prompt_tokens} tokens, ${first.gen_tokens} generated (greedy), after a warm-up run.`, "");
+  if (first) lines.push(`Prompt ${first.prompt_tokens} tokens, ${first.gen_tokens} generated (greedy), after a warm-up (a second of full runs: the GPU's clocks up).`, "");
   const head = ["model", "dtype", "file MiB", "doppler prefill tok/s", "doppler decode tok/s", "doppler decode GB/s", "dispatches / token"];
   for (const b of llamaBackends) {
     head.push(`llama.cpp ${b} prefill tok/s`, `llama.cpp ${b} decode tok/s`, `prefill doppler/llama.cpp ${b}`, `decode doppler/llama.cpp ${b}`);
