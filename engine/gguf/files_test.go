@@ -3,6 +3,7 @@ package gguf
 import (
 	"bytes"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -201,4 +202,21 @@ func (o *oneByteReader) Read(p []byte) (int, error) {
 	n, err := o.r.Read(p[:1])
 	o.n += int64(n)
 	return n, err
+}
+
+func TestReadFile(t *testing.T) {
+	_, want := openFile(t, stories(t))
+	got, err := ReadFile(stories(t))
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+
+	_, err = ReadFile(filepath.Join(t.TempDir(), "missing.gguf"))
+	require.ErrorIs(t, err, fs.ErrNotExist)
+
+	data, err := os.ReadFile(stories(t))
+	require.NoError(t, err)
+	cut := filepath.Join(t.TempDir(), "cut.gguf")
+	require.NoError(t, os.WriteFile(cut, data[:len(data)/2], 0o644))
+	_, err = ReadFile(cut)
+	require.Error(t, err, "a truncated file is refused: its tensors reach past its end")
 }

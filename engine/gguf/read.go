@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"math/bits"
+	"os"
 	"sort"
 
 	"github.com/doppler-engine/doppler/engine/dtype"
@@ -27,6 +28,20 @@ func Read(r io.ReaderAt, size int64) (*File, error) {
 		return nil, err
 	}
 	return f, nil
+}
+
+// ReadFile is Read of the file at path.
+func ReadFile(path string) (*File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	return Read(f, st.Size())
 }
 
 // ReadHeader parses a GGUF header from a stream and consumes exactly

@@ -13,16 +13,7 @@ import (
 
 // LoadGGUF reads the tokenizer of a .gguf file (vocab-only files too).
 func LoadGGUF(path string) (*Tokenizer, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	g, err := gguf.Read(f, st.Size())
+	g, err := gguf.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
-	"os"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -157,12 +156,7 @@ func TestVerifyBenchUsage(t *testing.T) {
 // of it (its output head is a tensor of its own).
 func storiesTokenBytes(t *testing.T, path string) int64 {
 	t.Helper()
-	f, err := os.Open(path)
-	require.NoError(t, err)
-	defer f.Close()
-	st, err := f.Stat()
-	require.NoError(t, err)
-	g, err := gguf.Read(f, st.Size())
+	g, err := gguf.ReadFile(path)
 	require.NoError(t, err)
 	var n int64
 	for _, ti := range g.Tensors {
