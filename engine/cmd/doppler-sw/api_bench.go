@@ -101,14 +101,14 @@ func runBench(e *engine, req benchRequest) (*benchReply, error) {
 			return nil, err
 		}
 	}
-	// Two copies of a large model may not fit the GPU; the next task loads
-	// it again.
-	theHost.unload()
 	_, src, err := theHost.openStored(id)
 	if err != nil {
 		return nil, err
 	}
 	defer src.Close()
+	// Two copies of a large model may not fit the GPU; the next task loads
+	// it again.
+	theHost.unload()
 	dev, err := e.device(ctx)
 	if err != nil {
 		return nil, err
