@@ -102,6 +102,8 @@ func TestBenchPageMeasuresStoredModel(t *testing.T) {
 	assert.Contains(t, bad.Message, "genTokens ≥ 2")
 	missing := request(t, b, p, `{type: 'bench', id: 'bench-missing', modelId: 'no-such-model', promptTokens: 8, genTokens: 2}`, "done", "error")
 	assert.Equal(t, "no-model", missing.Code, missing.Message)
+	warm := workerEval[map[string]any](t, b, `startEngine().then(e => e.loaded())`)
+	assert.Equal(t, model, warm["id"], "a bench that cannot start leaves the warm model loaded")
 
 	// A long bench stops when cancelled, and the queue moves on.
 	queued := request(t, b, p, `{type: 'bench', id: 'bench-long', promptTokens: 512, genTokens: 1000}`, "queued", "error")
