@@ -10,23 +10,16 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/doppler-engine/doppler/engine/runtime"
 )
 
-// benchFigures are the keys `doppler bench --json` prints, which the
-// browser's bench reports too (DESIGN.md's table), with the browser's extras.
+// benchFigures are `doppler bench --json`'s report, which the browser's
+// bench sends too, with the browser's extras.
 type benchFigures struct {
-	PrefillTokS         float64 `json:"prefill_tok_s"`
-	DecodeTokS          float64 `json:"decode_tok_s"`
-	TTFTms              float64 `json:"ttft_ms"`
-	TTFTNewLengthMs     float64 `json:"ttft_new_length_ms"`
-	LoadMs              float64 `json:"load_ms"`
-	GPUBytes            uint64  `json:"gpu_bytes"`
-	DispatchesPerToken  float64 `json:"dispatches_per_token"`
-	JSCallsPerToken     float64 `json:"js_calls_per_token"`
-	WeightBytesPerToken float64 `json:"weight_bytes_per_token"`
-	Device              string  `json:"device"`
-	Model               string  `json:"model"`
-	Precision           string  `json:"precision"`
+	runtime.BenchReport
+	Model     string `json:"model"`
+	Precision string `json:"precision"`
 }
 
 // The bench page measures a stored model in the service worker and shows
