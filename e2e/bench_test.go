@@ -18,8 +18,7 @@ import (
 // bench sends too, with the browser's extras.
 type benchFigures struct {
 	runtime.BenchReport
-	Model     string `json:"model"`
-	Precision string `json:"precision"`
+	Model string `json:"model"`
 }
 
 // The bench page measures a stored model in the service worker and shows

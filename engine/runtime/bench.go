@@ -17,6 +17,9 @@ type BenchReport struct {
 	JSCallsPerToken     float64 `json:"js_calls_per_token"`
 	WeightBytesPerToken float64 `json:"weight_bytes_per_token"`
 	Device              string  `json:"device"`
+	// Precision of the activations (f32 or f16; absent from the CPU
+	// reference's report).
+	Precision string `json:"precision,omitempty"`
 	// Serial: each decode submission was read back before the next.
 	Serial bool `json:"serial,omitempty"`
 	// Temperature the decoded tokens were sampled at (bench --temperature;

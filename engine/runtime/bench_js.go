@@ -94,6 +94,7 @@ func BenchOn(ctx context.Context, dev *gpu.Device, src model.Source, o BenchOpti
 		GPUBytes:           m.GPUBytes(),
 		DispatchesPerToken: s.DecodeDispatches,
 		Device:             m.Backend.dev.Info.Adapter.Description,
+		Precision:          m.Backend.Precision().String(),
 		Serial:             o.Serial,
 		Context:            o.Context,
 	}

@@ -14,7 +14,7 @@ import (
 // dopplerEngine.bench({id?, model?, promptTokens?, genTokens?,
 // stepsPerSubmit?, context?, precision?}) measures a stored model as
 // `doppler bench --backend webgpu --json` does, on the worker's device, and
-// resolves to that report's keys plus model (the id benched) and precision.
+// resolves to that report's keys plus model (the id benched).
 // It frees the warm model first (a bench loads its own copy: load_ms is a
 // cold load from OPFS), and runs in the generation queue (background.js's
 // "bench" message, extension/protocol.md); cancel(id) stops it.
@@ -49,8 +49,7 @@ type benchRequest struct {
 // benchReply is the CLI's report with the model it measured.
 type benchReply struct {
 	*runtime.BenchReport
-	Model     string `json:"model"`
-	Precision string `json:"precision"`
+	Model string `json:"model"`
 }
 
 // The CLI's defaults (doppler bench).
@@ -113,13 +112,9 @@ func runBench(e *engine, req benchRequest) (*benchReply, error) {
 	if err != nil {
 		return nil, err
 	}
-	prec, err := runtime.ResolvePrecision(o.Precision, dev)
-	if err != nil {
-		return nil, err
-	}
 	r, err := runtime.BenchOn(ctx, dev, src, o)
 	if err != nil {
 		return nil, theHost.classify(id, err)
 	}
-	return &benchReply{BenchReport: r, Model: id, Precision: prec.String()}, nil
+	return &benchReply{BenchReport: r, Model: id}, nil
 }

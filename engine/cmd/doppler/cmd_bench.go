@@ -149,6 +149,9 @@ func benchCPU(f *benchFlags) (*runtime.BenchReport, error) {
 
 func printBench(w io.Writer, r *runtime.BenchReport) {
 	fmt.Fprintf(w, "device       %s\n", r.Device)
+	if r.Precision != "" {
+		fmt.Fprintf(w, "activations  %s\n", r.Precision)
+	}
 	fmt.Fprintf(w, "load         %.1f ms\n", r.LoadMs)
 	fmt.Fprintf(w, "prefill      %.1f tok/s (time to first token %.1f ms)\n", r.PrefillTokS, r.TTFTms)
 	if r.Temperature > 0 {

@@ -98,6 +98,7 @@ func TestVerifyAndBenchJSON(t *testing.T) {
 		assert.False(t, math.IsInf(f, 0) || math.IsNaN(f), k)
 	}
 	assert.NotEmpty(t, b["device"])
+	assert.Equal(t, "f32", b["precision"], "the activations it ran with")
 	// stories260K: 5 blocks of 9 dispatches (the norm, or the add and norm
 	// in one; q, k and v projections; q/k RoPE; attention and its combine;
 	// o; add and norm; gate, up and GLU; down), then the last add and the
