@@ -17,7 +17,11 @@
 //   3. O += P·V, staging VK keys' values at a time: per key one vec4 of P
 //      (4 queries) and OC4 vec4s of V for 16·OC4 multiply-adds.
 // Queries that see no key of the tile get probability 0; keys past the
-// tile's end are staged as zeros (0·garbage could be NaN).
+// tile's end are staged as zeros (0·garbage could be NaN). Every staging
+// step's loads are issued one step ahead, into registers (the first V
+// step's during the last Q/K step, the next tile's first Q/K step during
+// the last V step): H100, one process, 512-row chunks: 1.18–1.28× faster
+// than loading each step after its barrier.
 //
 // Workgroup-memory tiles are XOR-swizzled by (row / 4) % 8 (tslot): the
 // stagings' scattered stores and the reads of one row stay within few
@@ -30,6 +34,11 @@ const QY: u32 = BR / 4u;   // invocations along a block's queries
 const OC4: u32 = HD4 / QX; // output vec4s per query per invocation
 const KOFF: u32 = DK * QY; // K's slice after Q's in stage_sh
 const STAGE: u32 = max(DK * (QY + QX), VK * HD4);
+// Q, K and V vec4s an invocation stages per step: constant trip counts, so
+// a step's loads are all in flight at once, in registers.
+const QLD: u32 = (BR * DK / 4u + WG - 1u) / WG;
+const KLD: u32 = (BC * DK / 4u + WG - 1u) / WG;
+const VLD: u32 = (VK * HD4 + WG - 1u) / WG;
 
 // Q and K slices of a head_dim step, then V rows of a key step.
 var<workgroup> stage_sh: array<vec4<f32>, STAGE>;
@@ -72,31 +81,25 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         first[e] = first_key(pos[e]);
         m[e] = NEG;
     }
+    // Each step's loads are issued a step ahead (the first before the
+    // loop), into registers, and staged after the barrier that frees
+    // stage_sh: the memory round trips overlap the previous step's math.
+    var qv: array<vec4<f32>, QLD>;
+    var kv: array<vec4<f32>, KLD>;
+    var vv: array<vec4<f32>, VLD>;
+    load_qk(at, lid, lo, hi, kv_base, 0u, &qv, &kv);
     for (var tile = lo; tile < hi; tile += BC) {
         let n = min(BC, hi - tile);
         // 1. Scores.
         var s = array<vec4<f32>, 4>(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
         for (var d0 = 0u; d0 < HD4; d0 += DK / 4u) {
-            for (var i = lid; i < BR * DK / 4u; i += WG) {
-                let r = i / (DK / 4u);
-                let dq = i % (DK / 4u);
-                let v = vec4<f32>(Q[query_at(at, at.blk * BR + r) + d0 + dq]);
-                for (var e = 0u; e < 4u; e++) {
-                    stage_sh[tslot(4u * dq + e, r / 4u, QY)][r % 4u] = v[e];
-                }
-            }
-            for (var i = lid; i < BC * DK / 4u; i += WG) {
-                let c = i / (DK / 4u);
-                let dq = i % (DK / 4u);
-                var v = vec4<f32>(0.0);
-                if (c < n) {
-                    v = vec4<f32>(KC[kv_at(kv_base, tile + c, at.kvh, d0 + dq)]);
-                }
-                for (var e = 0u; e < 4u; e++) {
-                    stage_sh[KOFF + tslot(4u * dq + e, c / 4u, QX)][c % 4u] = v[e];
-                }
-            }
+            stage_qk(lid, &qv, &kv);
             workgroupBarrier();
+            if (d0 + DK / 4u < HD4) {
+                load_qk(at, lid, tile, hi, kv_base, d0 + DK / 4u, &qv, &kv);
+            } else {
+                load_v(lid, tile, n, kv_base, at.kvh, 0u, &vv);
+            }
             for (var dd = 0u; dd < DK; dd++) {
                 let a = stage_sh[tslot(dd, ty, QY)];
                 let k = stage_sh[KOFF + tslot(dd, tx, QX)];
@@ -149,15 +152,18 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         }
         // 3. Values.
         for (var k0 = 0u; k0 < n; k0 += VK) {
-            for (var i = lid; i < VK * HD4; i += WG) {
-                let c = k0 + i / HD4;
-                var v = vec4<f32>(0.0);
-                if (c < n) {
-                    v = vec4<f32>(VC[kv_at(kv_base, tile + c, at.kvh, i % HD4)]);
+            for (var j = 0u; j < VLD; j++) {
+                let i = lid + j * WG;
+                if (i < VK * HD4) {
+                    stage_sh[i] = vv[j];
                 }
-                stage_sh[i] = v;
             }
             workgroupBarrier();
+            if (k0 + VK < n) {
+                load_v(lid, tile, n, kv_base, at.kvh, k0 + VK, &vv);
+            } else if (tile + BC < hi) {
+                load_qk(at, lid, tile + BC, hi, kv_base, 0u, &qv, &kv);
+            }
             if (k0 == 0u) {
                 var sum = vec4<f32>(0.0);
                 for (var x = 0u; x < QX; x++) {
@@ -192,5 +198,66 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         for (var j = 0u; j < OC4; j++) {
             store_quad(at, qb, tx + j * QX, acc[e * OC4 + j], l[e]);
         }
+    }
+}
+
+// load_qk loads this invocation's share of head_dim step d0 (vec4s d0 ..
+// d0 + DK/4 - 1) of the block's queries and of keys tile .. tile + BC - 1
+// (zeros at and past hi: 0·garbage could be NaN).
+fn load_qk(at: BlockAt, lid: u32, tile: u32, hi: u32, kv_base: u32, d0: u32, qv: ptr<function, array<vec4<f32>, QLD>>,
+           kv: ptr<function, array<vec4<f32>, KLD>>) {
+    for (var j = 0u; j < QLD; j++) {
+        let i = lid + j * WG;
+        if (i < BR * DK / 4u) {
+            (*qv)[j] = vec4<f32>(Q[query_at(at, at.blk * BR + i / (DK / 4u)) + d0 + i % (DK / 4u)]);
+        }
+    }
+    for (var j = 0u; j < KLD; j++) {
+        let i = lid + j * WG;
+        let c = i / (DK / 4u);
+        var v = vec4<f32>(0.0);
+        if (i < BC * DK / 4u && tile + c < hi) {
+            v = vec4<f32>(KC[kv_at(kv_base, tile + c, at.kvh, d0 + i % (DK / 4u))]);
+        }
+        (*kv)[j] = v;
+    }
+}
+
+// stage_qk stores a step's Q and K slices d-major into stage_sh ([d][query],
+// then [d][key] at KOFF).
+fn stage_qk(lid: u32, qv: ptr<function, array<vec4<f32>, QLD>>, kv: ptr<function, array<vec4<f32>, KLD>>) {
+    for (var j = 0u; j < QLD; j++) {
+        let i = lid + j * WG;
+        if (i < BR * DK / 4u) {
+            let r = i / (DK / 4u);
+            let dq = i % (DK / 4u);
+            for (var e = 0u; e < 4u; e++) {
+                stage_sh[tslot(4u * dq + e, r / 4u, QY)][r % 4u] = (*qv)[j][e];
+            }
+        }
+    }
+    for (var j = 0u; j < KLD; j++) {
+        let i = lid + j * WG;
+        if (i < BC * DK / 4u) {
+            let c = i / (DK / 4u);
+            let dq = i % (DK / 4u);
+            for (var e = 0u; e < 4u; e++) {
+                stage_sh[KOFF + tslot(4u * dq + e, c / 4u, QX)][c % 4u] = (*kv)[j][e];
+            }
+        }
+    }
+}
+
+// load_v loads this invocation's share of the values of keys tile + k0 ..
+// tile + k0 + VK - 1 (zeros past the tile's n keys).
+fn load_v(lid: u32, tile: u32, n: u32, kv_base: u32, kvh: u32, k0: u32, vv: ptr<function, array<vec4<f32>, VLD>>) {
+    for (var j = 0u; j < VLD; j++) {
+        let i = lid + j * WG;
+        let c = k0 + i / HD4;
+        var v = vec4<f32>(0.0);
+        if (i < VK * HD4 && c < n) {
+            v = vec4<f32>(VC[kv_at(kv_base, tile + c, kvh, i % HD4)]);
+        }
+        (*vv)[j] = v;
     }
 }

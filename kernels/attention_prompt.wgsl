@@ -73,12 +73,29 @@ fn pos_at(at: BlockAt, flat: u32) -> u32 {
 }
 
 var<workgroup> range_sh: vec4<u32>;
+// The block's rows' oldest first key (complemented, so that the zeroed
+// start is the identity of atomicMax) and newest position + 1.
+var<workgroup> span_sh: array<atomic<u32>, 2>;
 
-// shared_range is block_range(at), computed by invocation 0 and shared
-// through workgroup memory (uniform: the kernels loop over it).
+// shared_range is block_range(at) shared through workgroup memory
+// (uniform: the kernels loop over it). Every invocation loads one of the
+// block's rows' positions at once: one memory round trip, where a loop
+// over up to BR rows in one invocation waited on each load in turn.
 fn shared_range(lid: u32, at: BlockAt) -> vec4<u32> {
+    var slot = 0u;
     if (lid == 0u) {
-        range_sh = block_range(at);
+        slot = u32(step[P.slot_off + at.b]);
+    }
+    let t0 = at.blk * BR / at.group;
+    let t1 = min((at.blk * BR + BR - 1u) / at.group, P.t - 1u);
+    for (var tt = t0 + lid; tt <= t1; tt += WG) {
+        let p = u32(step[P.pos_off + at.b * P.t + tt]);
+        atomicMax(&span_sh[0], ~first_key(p));
+        atomicMax(&span_sh[1], p + 1u);
+    }
+    workgroupBarrier();
+    if (lid == 0u) {
+        range_sh = block_range(at, ~atomicLoad(&span_sh[0]), atomicLoad(&span_sh[1]), slot);
     }
     return workgroupUniformLoad(&range_sh);
 }
@@ -117,37 +134,22 @@ fn part_at(at: BlockAt, qb: u32) -> u32 {
     return ((qb / HD4) * P.splits + at.split) * (HD4 + 1u);
 }
 
-// block_range is at's key positions [x, y) (its block's queries are rows
-// t·group + g of the chunk, in blocks of BR), z the first cache row of the
-// sequence's slot and w how many of the block's splits hold keys (the
-// first w): from the oldest key any of the block's queries sees to the
-// newest, in P.splits parts of P.split_len positions (0: the block's own
-// range in equal parts, whole tiles). Step values come from a
-// storage buffer: one invocation calls this and shares the result through
-// workgroup memory, so the loops over them stay workgroup-uniform.
-fn block_range(at: BlockAt) -> vec4<u32> {
-    let blk = at.blk;
-    let b = at.b;
-    let split = at.split;
-    let group = at.group;
-    let t0 = blk * BR / group;
-    let t1 = min((blk * BR + BR - 1u) / group, P.t - 1u);
-    var lo = 0xffffffffu;
-    var hi = 0u;
-    for (var tt = t0; tt <= t1; tt++) {
-        let p = u32(step[P.pos_off + b * P.t + tt]);
-        lo = min(lo, first_key(p));
-        hi = max(hi, p + 1u);
-    }
+// block_range is at's key positions [x, y) from lo, the oldest key any of
+// its block's queries sees, and hi, the newest position + 1 (its block's
+// queries are rows t·group + g of the chunk, in blocks of BR), z the first
+// cache row of the sequence's slot slot and w how many of the block's
+// splits hold keys (the first w): lo..hi in P.splits parts of P.split_len
+// positions (0: the block's own range in equal parts, whole tiles).
+fn block_range(at: BlockAt, lo: u32, hi: u32, slot: u32) -> vec4<u32> {
     var slen = P.split_len;
     if (slen == 0u) {
         slen = ((max(hi, lo) - lo + P.splits - 1u) / P.splits + BC - 1u) / BC * BC;
     }
-    let slo = lo + split * slen;
+    let slo = lo + at.split * slen;
     var shi = hi;
-    if (split + 1u < P.splits) {
+    if (at.split + 1u < P.splits) {
         shi = min(hi, slo + slen);
     }
     let live = min(P.splits, (max(hi, lo) - lo + slen - 1u) / slen);
-    return vec4<u32>(slo, max(slo, shi), u32(step[P.slot_off + b]) * P.cache_len, live);
+    return vec4<u32>(slo, max(slo, shi), slot * P.cache_len, live);
 }
