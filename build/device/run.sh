@@ -55,6 +55,15 @@
 #                    $OUT/clocks.csv, from before the first bench to the end;
 #                    run.log gives each bench's start in seconds since the
 #                    run's start (the first line of clocks.csv holds it)
+#   DEVICE_PIN=0     no CPU pinning; by default the benches (ours and
+#                    llama.cpp's) run on the first whole cores making up
+#                    DEVICE_BENCH_CPUS (default 6) of the machine's CPUs and
+#                    the syntheses and the clock sampler on the others
+#                    (taskset; lscpu's core ids keep SMT siblings together):
+#                    in round q's runs the host side of a decode (Node
+#                    encoding through Dawn) took 0.50 to 3.4 ms per token for
+#                    the same file from one process to the next, while the
+#                    syntheses of the larger models ran beside the benches
 #   DEVICE_PROBES    Node scripts (space-separated, e.g.
 #                    build/device/subgroup-matrix-probe.js) run after the
 #                    roofline, their output in $OUT/probes.log
@@ -170,6 +179,24 @@ else
 fi
 log "node $(node --version), $(nproc) cores, disk free under $WORK: $(df -h "$WORK" | awk 'END{print $4}')"
 
+# CPU sets: BENCH_CPUS for the benches, SYNTH_CPUS for the background work
+# (DEVICE_PIN above). Whole cores (lscpu's CORE column) go to the benches
+# until they hold DEVICE_BENCH_CPUS CPUs; empty sets mean no pinning.
+BENCH_CPUS="" SYNTH_CPUS=""
+if [ "${DEVICE_PIN:-1}" = 1 ] && [ "$LOCAL" != 1 ] && command -v taskset >/dev/null && command -v lscpu >/dev/null; then
+	read -r BENCH_CPUS SYNTH_CPUS < <(lscpu -p=CPU,CORE | grep -v '^#' | sort -t, -k2,2n -k1,1n |
+		awk -F, -v want="${DEVICE_BENCH_CPUS:-6}" '{
+			if (!rest && n >= want && $2 != last) { rest = 1 }
+			if (rest) { s = s (s == "" ? "" : ",") $1 } else { b = b (b == "" ? "" : ",") $1; n++ }
+			last = $2
+		} END { if (s != "") print b, s }')
+	lscpu | grep -E '^(Model name|Socket|Core|Thread|NUMA node)' | sed 's/^/[lscpu] /'
+	log "benches on CPUs ${BENCH_CPUS:-all}, syntheses and sampling on ${SYNTH_CPUS:-all}"
+fi
+# The prefixes that pin a command to either set (empty: not pinned).
+BENCH_PIN=() SYNTH_PIN=()
+[ -n "$BENCH_CPUS" ] && BENCH_PIN=(taskset -c "$BENCH_CPUS") && SYNTH_PIN=(taskset -c "$SYNTH_CPUS")
+
 # llama.cpp builds to compare with: GPU ones packed in .device; locally the
 # CPU build of build/oracle too, and the packed Vulkan build is only checked
 # to load and run (llama.cpp's Vulkan backend skips lavapipe, a CPU device,
@@ -208,7 +235,7 @@ rm -f "$MODELS_DIR"/*.failed
 # In its own process group, so the end of the run can stop what is left.
 # shellcheck disable=SC2086 # one word per model
 printf '%s\n' $DEVICE_MODELS | tr ':' ' ' |
-	setsid xargs -P "$SYNTH_JOBS" -L 1 bash -c 'synth_one "$@"' _ &
+	setsid "${SYNTH_PIN[@]}" xargs -P "$SYNTH_JOBS" -L 1 bash -c 'synth_one "$@"' _ &
 SYNTH_PID=$!
 trap 'kill -- -"$SYNTH_PID" 2>/dev/null' EXIT
 
@@ -219,7 +246,7 @@ step() {
 	local kind=$1 secs=$2 base=$3 t0 code
 	shift 3
 	t0=$(date +%s%N)
-	box "$secs" "$@" >"$WORK/step.out" 2>"$WORK/step.err"
+	box "$secs" "${BENCH_PIN[@]}" "$@" >"$WORK/step.out" 2>"$WORK/step.err"
 	code=$?
 	tail -c 4000 "$WORK/step.err" | grep -v 'artificially reduced' | sed "s/^/[$kind] /"
 	"${REPORT[@]}" record "$RESULTS" "$kind" "$base" "$WORK/step.out" "$WORK/step.err" "$code" \
@@ -228,7 +255,7 @@ step() {
 
 if [ "${DEVICE_CLOCKS:-0}" = 1 ] && command -v nvidia-smi >/dev/null; then
 	echo "# run start $START (epoch s); then nvidia-smi's rows" >"$OUT/clocks.csv"
-	nice -n 10 nvidia-smi --query-gpu=timestamp,clocks.sm,clocks.mem,pstate,power.draw,utilization.gpu,temperature.gpu \
+	"${SYNTH_PIN[@]}" nice -n 10 nvidia-smi --query-gpu=timestamp,clocks.sm,clocks.mem,pstate,power.draw,utilization.gpu,temperature.gpu \
 		--format=csv,noheader -lms 100 >>"$OUT/clocks.csv" 2>&1 &
 	CLOCKS_PID=$!
 	trap 'kill -- -"$SYNTH_PID" 2>/dev/null; kill "$CLOCKS_PID" 2>/dev/null' EXIT
@@ -242,7 +269,7 @@ for f in ${DEVICE_TESTS:-}; do
 	bin="$WORK/$(basename "$f" .xz)"
 	unxz "$f" >"$bin"
 	log "test binary $(basename "$bin")"
-	DOPPLER_GPUOPS_BENCH=1 box 240 "$ROOT/build/wasm-exec" "$bin" -test.v -test.run "${DEVICE_TEST_RUN:-TestBench}" >>"$OUT/tests.log" 2>&1
+	DOPPLER_GPUOPS_BENCH=1 box 240 "${BENCH_PIN[@]}" "$ROOT/build/wasm-exec" "$bin" -test.v -test.run "${DEVICE_TEST_RUN:-TestBench}" >>"$OUT/tests.log" 2>&1
 	log "test binary $(basename "$bin") exited $?"
 done
 
@@ -273,13 +300,13 @@ for spec in $DEVICE_MODELS; do
 		# caches): one discarded bench first, full length (after a short
 		# one, the first model's decode still ran ~14% slow in two runs).
 		log "$name: warm-up bench (discarded)"
-		box 120 "$DOPPLER" bench --model "$file" --prompt-tokens "$PROMPT_TOKENS" --gen-tokens "$GEN_TOKENS" --backend webgpu >/dev/null 2>&1
+		box 120 "${BENCH_PIN[@]}" "$DOPPLER" bench --model "$file" --prompt-tokens "$PROMPT_TOKENS" --gen-tokens "$GEN_TOKENS" --backend webgpu >/dev/null 2>&1
 		# Each other build too: in round n's A/Bs the first model's alt run
 		# read 1.4–3× slow by its own GPU timestamps (prefill and decode)
 		# where the main build's warm-up had run, and later models did not.
 		for w in "${ALT_WASMS[@]}"; do
 			log "$name: warm-up bench of $(basename "$w") (discarded)"
-			DOPPLER_WASM="$w" box 120 "$DOPPLER" bench --model "$file" --prompt-tokens "$PROMPT_TOKENS" --gen-tokens 16 --backend webgpu >/dev/null 2>&1
+			DOPPLER_WASM="$w" box 120 "${BENCH_PIN[@]}" "$DOPPLER" bench --model "$file" --prompt-tokens "$PROMPT_TOKENS" --gen-tokens 16 --backend webgpu >/dev/null 2>&1
 		done
 		WARMED=1
 	fi
