@@ -105,4 +105,18 @@ func TestBenchPageMeasuresStoredModel(t *testing.T) {
 	assert.Equal(t, "cancelled", stopped.Code, stopped.Message)
 	after := complete(t, b, model, "", importPrompt, 8, true)
 	assert.Equal(t, importGreedy[:8], after.Tokens)
+
+	// A page opened (here reloaded) while a bench measures follows it to
+	// its end and shows its figures: one started over the Port, with a
+	// context the page's own runs never set.
+	elsewhere := request(t, b, p, `{type: 'bench', id: 'bench-elsewhere', promptTokens: 64, genTokens: 32, context: 256}`, "queued", "error")
+	require.Equal(t, "queued", elsewhere.Type, elsewhere.Message)
+	uiReload(t, b, page)
+	uiWait(t, b, page, 3*time.Minute, `document.body.dataset.state === 'done' || document.body.dataset.state === 'error'`)
+	require.Empty(t, uiText(t, b, page, "bench-error"))
+	var resumed benchFigures
+	require.NoError(t, json.Unmarshal([]byte(uiText(t, b, page, "bench-json")), &resumed))
+	assert.Equal(t, 256, resumed.Context, "the figures are the attached bench's")
+	assert.Greater(t, resumed.DecodeTokS, 0.0)
+	assert.Equal(t, model, resumed.Model)
 }

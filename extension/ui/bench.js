@@ -1,7 +1,8 @@
-// The benchmark page (bench.html, not linked from the menus: open
-// chrome-extension://<id>/bench.html). It sends the Port protocol's bench
-// message and shows the figures `doppler bench --json` prints, so a
-// browser's numbers compare with the command line's (docs/PERFORMANCE.md).
+// The benchmark page (bench.html, linked from the settings page). It sends
+// the Port protocol's bench message and shows the figures `doppler bench
+// --json` prints, so a browser's numbers compare with the command line's
+// (docs/PERFORMANCE.md); reopened, it shows the newest bench the worker
+// knows of, following it to its end if it still measures.
 
 import { client, newID } from './client.js';
 import {
@@ -45,32 +46,59 @@ function setRunning(on) {
   if (on) document.body.dataset.state = 'running';
 }
 
-async function run(ev) {
-  ev.preventDefault();
-  $('bench-error').textContent = '';
-  const msg = {
-    type: 'bench', id: newID('bench'), modelId: $('bench-model').value || undefined,
-    promptTokens: Number($('bench-prompt').value), genTokens: Number($('bench-gen').value),
-  };
+// progress are the stream's reactions before its end: where the bench
+// waits, or that it measures.
+const progress = {
+  queued: (m) => {
+    $('bench-state').textContent = m.position > 0 ? `Waiting behind ${m.position} other request(s)…` : 'Measuring…';
+  },
+  result: (m) => {
+    if (m.state === 'queued' || m.state === 'running') progress.queued({ position: m.state === 'queued' ? m.position : 0 });
+  },
+};
+
+// follow shows a bench (started here, or found by resume) until it ends,
+// then its figures or its error.
+async function follow(handle) {
+  running = handle;
   setRunning(true);
-  $('bench-state').textContent = 'Waiting for the engine…';
-  running = client.stream(msg, {
-    queued: (m) => {
-      $('bench-state').textContent = m.position > 0 ? `Waiting behind ${m.position} other request(s)…` : 'Measuring…';
-    },
-  });
-  const reply = await running.done;
+  const reply = await handle.done;
   running = null;
   setRunning(false);
-  if (reply.type === 'done') {
+  if (reply.type === 'done' && reply.bench) {
     $('bench-state').textContent = 'Done.';
     show(reply.bench);
     document.body.dataset.state = 'done';
-  } else {
+  } else if (reply.type === 'error') {
     $('bench-state').textContent = '';
     $('bench-error').textContent = errorText(reply);
     document.body.dataset.state = 'error';
+  } else {
+    $('bench-state').textContent = ''; // the worker forgot it
+    delete document.body.dataset.state;
   }
+}
+
+async function run(ev) {
+  ev.preventDefault();
+  if (running) return;
+  $('bench-error').textContent = '';
+  $('bench-state').textContent = 'Waiting for the engine…';
+  await follow(client.stream({
+    type: 'bench', id: newID('bench'), modelId: $('bench-model').value || undefined,
+    promptTokens: Number($('bench-prompt').value), genTokens: Number($('bench-gen').value),
+  }, progress));
+}
+
+// resume shows the newest bench the worker knows of, so a page reopened
+// (or reloaded) while its bench measured finds it: still queued or
+// running, it is followed to its end; done, its figures show. One that
+// failed is left alone.
+async function resume() {
+  const reply = await client.request({ type: 'jobs' });
+  const job = reply.type === 'jobs' ? reply.jobs.find((j) => j.kind === 'bench') : null;
+  if (!job || job.state === 'error' || running) return;
+  await follow(client.attach(job.id, progress));
 }
 
 async function fillModels() {
@@ -96,3 +124,4 @@ requestStatus();
 fillModels().then(() => {
   window.dopplerReady = true;
 });
+resume();
