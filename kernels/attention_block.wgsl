@@ -229,22 +229,25 @@ fn stage_qk(lid: u32, qv: ptr<function, array<vec4<f32>, QLD>>, kv: ptr<function
     for (var j = 0u; j < QLD; j++) {
         let i = lid + j * WG;
         if (i < BR * DK / 4u) {
-            let r = i / (DK / 4u);
-            let dq = i % (DK / 4u);
-            for (var e = 0u; e < 4u; e++) {
-                stage_sh[tslot(4u * dq + e, r / 4u, QY)][r % 4u] = (*qv)[j][e];
-            }
+            stage_quad(0u, QY, i, (*qv)[j]);
         }
     }
     for (var j = 0u; j < KLD; j++) {
         let i = lid + j * WG;
         if (i < BC * DK / 4u) {
-            let c = i / (DK / 4u);
-            let dq = i % (DK / 4u);
-            for (var e = 0u; e < 4u; e++) {
-                stage_sh[KOFF + tslot(4u * dq + e, c / 4u, QX)][c % 4u] = (*kv)[j][e];
-            }
+            stage_quad(KOFF, QX, i, (*kv)[j]);
         }
+    }
+}
+
+// stage_quad stores v, quad i of a step's slice (row i / (DK/4), its
+// head_dim elements 4(i % (DK/4)) .. +3), into the slice's tile at base,
+// w4 vec4s wide.
+fn stage_quad(base: u32, w4: u32, i: u32, v: vec4<f32>) {
+    let r = i / (DK / 4u);
+    let dq = i % (DK / 4u);
+    for (var e = 0u; e < 4u; e++) {
+        stage_sh[base + tslot(4u * dq + e, r / 4u, w4)][r % 4u] = v[e];
     }
 }
 
