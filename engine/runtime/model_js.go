@@ -45,8 +45,22 @@ type Model struct {
 	ownsDev  bool
 }
 
+// CheckPrecision refuses a precision name ResolvePrecision would not take,
+// before any device is at hand (the service worker checks a bench request
+// so before it frees its warm model).
+func CheckPrecision(p string) error {
+	switch p {
+	case "", "auto", "f32", "f16":
+		return nil
+	}
+	return fmt.Errorf("unknown precision %q (want auto, f32 or f16)", p)
+}
+
 // ResolvePrecision picks the activation precision for dev.
 func ResolvePrecision(p string, dev *gpu.Device) (gpuops.Precision, error) {
+	if err := CheckPrecision(p); err != nil {
+		return 0, err
+	}
 	switch p {
 	case "", "auto":
 		if dev.HasFeature(gpu.FeatureShaderF16) {
@@ -58,10 +72,8 @@ func ResolvePrecision(p string, dev *gpu.Device) (gpuops.Precision, error) {
 			return 0, fmt.Errorf("--precision f16 needs the shader-f16 feature, which this GPU (%s) lacks: use --precision f32 or auto", dev.Info.Adapter.Description)
 		}
 		return gpuops.F16, nil
-	case "f32":
-		return gpuops.F32, nil
 	}
-	return 0, fmt.Errorf("precision %q: want auto, f32 or f16", p)
+	return gpuops.F32, nil
 }
 
 // progressSource counts the bytes of tensors as the loader reads them, one

@@ -77,12 +77,7 @@ func (req benchRequest) options() (runtime.BenchOptions, error) {
 	case o.StepsPerSubmit < 1 || o.Context < 0:
 		return o, fmt.Errorf("bench needs stepsPerSubmit ≥ 1 and context ≥ 0 (got %d, %d)", o.StepsPerSubmit, o.Context)
 	}
-	switch o.Precision {
-	case "", "auto", "f32", "f16":
-	default:
-		return o, fmt.Errorf("unknown precision %q (want auto, f32 or f16)", o.Precision)
-	}
-	return o, nil
+	return o, runtime.CheckPrecision(o.Precision)
 }
 
 func runBench(e *engine, req benchRequest) (*benchReply, error) {
